@@ -1,0 +1,104 @@
+// The file-system seam. Every byte the library reads or writes, and every
+// directory operation, goes through these interfaces, so that tests can run
+// the WAL on an in-memory file system that knows which bytes are durable
+// (wal/mem_file_system.h) and inject faults.
+//
+// Thread safety: a FileSystem may be used from several threads at once.
+// A File is used by one thread at a time.
+#ifndef WAL_FILE_SYSTEM_H_
+#define WAL_FILE_SYSTEM_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "wal/status.h"
+
+namespace wal {
+
+struct OpenOptions {
+  bool read = true;
+  bool write = false;
+  bool create = false;     // O_CREAT
+  bool exclusive = false;  // O_EXCL (with create)
+  bool truncate = false;   // O_TRUNC
+  uint32_t mode = 0600;    // permission bits for a created file
+};
+
+// An open file with positional I/O. Offsets are absolute; there is no cursor.
+class File {
+ public:
+  virtual ~File() = default;
+  File() = default;
+  File(const File&) = delete;
+  File& operator=(const File&) = delete;
+
+  virtual const std::string& path() const = 0;
+  // Reads up to out.size() bytes at `offset`. Returns fewer only at end of
+  // file (0 at or past the end). Retries EINTR and short reads.
+  virtual Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) = 0;
+  // Writes all of `data` at `offset` (retrying short writes and EINTR) or
+  // fails. After a failure, the bytes in the range are unspecified.
+  virtual Status WriteAt(uint64_t offset, std::span<const std::byte> data) = 0;
+  virtual Result<uint64_t> Size() = 0;
+  // ftruncate: shrinks or extends (with zeros) to exactly `size` bytes.
+  virtual Status Truncate(uint64_t size) = 0;
+  // Reserves blocks for [0, size) and extends the file to at least `size`
+  // bytes (fallocate mode 0; falls back to ftruncate where unsupported). The
+  // new bytes read as zeros.
+  virtual Status Allocate(uint64_t size) = 0;
+  // Makes the file's data durable (fdatasync). The directory entry is not
+  // covered: see FileSystem::SyncDir.
+  virtual Status Sync() = 0;
+  // Takes an exclusive whole-file lock held by this open file (Linux OFD
+  // lock, the family etcd uses). TryLock returns kLocked when it is held by
+  // another open file; Lock waits. Closing the file releases it.
+  virtual Status TryLock() = 0;
+  virtual Status Lock() = 0;
+  // Closes the descriptor. Later calls fail. Idempotent.
+  virtual Status Close() = 0;
+};
+
+struct FileInfo {
+  bool is_dir = false;
+  uint64_t size = 0;
+  uint32_t mode = 0;  // permission bits
+};
+
+class FileSystem {
+ public:
+  virtual ~FileSystem() = default;
+
+  virtual Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) = 0;
+  // Names of the entries of `dir` (no "." or ".."), in no particular order.
+  virtual Result<std::vector<std::string>> ListDir(const std::string& dir) = 0;
+  // kNotFound when `path` does not exist.
+  virtual Result<FileInfo> Stat(const std::string& path) = 0;
+  // Creates one directory level; kAlreadyExists if `path` exists.
+  virtual Status CreateDir(const std::string& path, uint32_t mode) = 0;
+  virtual Status RemoveFile(const std::string& path) = 0;
+  // Removes an empty directory.
+  virtual Status RemoveDir(const std::string& path) = 0;
+  // rename(2): atomically replaces `to` (a file, or an empty directory).
+  virtual Status Rename(const std::string& from, const std::string& to) = 0;
+  // fsync on the directory: makes entries created, renamed or removed in it
+  // durable. Without it a crash may undo them.
+  virtual Status SyncDir(const std::string& dir) = 0;
+
+  // The POSIX file system; owned by the library, lives forever.
+  static FileSystem* Default();
+};
+
+// Helpers built on the interface.
+// mkdir -p with `mode` for each created level.
+Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode);
+// rm -rf; OK when `path` does not exist.
+Status RemoveAll(FileSystem* fs, const std::string& path);
+bool PathExists(FileSystem* fs, const std::string& path);
+
+}  // namespace wal
+
+#endif  // WAL_FILE_SYSTEM_H_

@@ -1,0 +1,48 @@
+// Options for opening or creating a WAL.
+#ifndef WAL_OPTIONS_H_
+#define WAL_OPTIONS_H_
+
+#include <cstdint>
+
+namespace wal {
+
+class FileSystem;
+
+struct Options {
+  // etcd's SegmentSizeBytes. Segments are preallocated to this size, and Save
+  // cuts to a new segment once the bytes flushed to the tail reach it (so a
+  // segment routinely ends a little past it). Must be > 0.
+  uint64_t segment_size_bytes = 64'000'000;
+
+  // Where all I/O goes. nullptr = FileSystem::Default() (POSIX). Must
+  // outlive every WAL and call that uses it.
+  FileSystem* file_system = nullptr;
+
+  // Prepare the next segment (create N.tmp, preallocate, lock) on a
+  // background thread, as etcd's file pipeline does, so a cut does not wait
+  // for fallocate. false = prepare it synchronously at cut time; every file
+  // system operation then happens in a deterministic order (crash tests).
+  bool background_segment_preparation = true;
+
+  // Skip fdatasync/fsync entirely (etcd's --unsafe-no-fsync). Data is still
+  // written to the file. Only for tests and benchmarks: a power loss may
+  // lose anything.
+  bool unsafe_no_fsync = false;
+
+  // Size of the write buffer. Writes reach the file in 4 KiB-aligned chunks
+  // once this many bytes are buffered (etcd's page writer: 128 KiB). The cut
+  // decision is made on the flushed size, so this value changes where
+  // segments are cut; keep 128 KiB for byte-identical output with etcd.
+  uint32_t write_buffer_bytes = 128 * 1024;
+
+  // Size of each sequential read issued by readers.
+  uint32_t read_chunk_bytes = 1 << 20;
+
+  // fdatasync calls slower than this are counted in WAL::stats().slow_syncs
+  // (etcd logs them at 1 s).
+  uint32_t slow_sync_warn_ms = 1000;
+};
+
+}  // namespace wal
+
+#endif  // WAL_OPTIONS_H_

@@ -1,0 +1,52 @@
+// Plain value types mirroring raftpb.Entry, raftpb.HardState and walpb.Snapshot.
+#ifndef WAL_TYPES_H_
+#define WAL_TYPES_H_
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace wal {
+
+// raftpb.EntryType. Values outside this enum read from disk are kept as-is.
+enum class EntryType : int32_t { kNormal = 0, kConfChange = 1, kConfChangeV2 = 2 };
+
+// raftpb.Entry. `data` is opaque. An empty `data` is written without a Data
+// field, as etcd does for a nil slice.
+struct Entry {
+  uint64_t term = 0;
+  uint64_t index = 0;
+  EntryType type = EntryType::kNormal;
+  std::string data;
+
+  friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+// raftpb.HardState. All-zero is "empty": Save does not write it.
+struct HardState {
+  uint64_t term = 0;
+  uint64_t vote = 0;
+  uint64_t commit = 0;
+
+  bool empty() const { return term == 0 && vote == 0 && commit == 0; }
+  friend bool operator==(const HardState&, const HardState&) = default;
+};
+
+// walpb.Snapshot {index=1, term=2}. etcd v3.5+ adds conf_state (field 3);
+// readers skip it, this library never writes it (etcd v3.4 format).
+struct Snapshot {
+  uint64_t index = 0;
+  uint64_t term = 0;
+
+  friend bool operator==(const Snapshot&, const Snapshot&) = default;
+};
+
+struct ReadAllResult {
+  std::string metadata;
+  HardState state;
+  std::vector<Entry> entries;
+};
+
+}  // namespace wal
+
+#endif  // WAL_TYPES_H_

@@ -1,0 +1,158 @@
+// wal: etcd's write-ahead log for Raft, in C++20. This umbrella header pulls
+// in the whole public API.
+//
+// A WAL is a directory of segment files named %016x-%016x.wal
+// (<sequence>-<first raft index>), each a sequence of length-prefixed,
+// CRC-chained records in etcd's v3 format; see doc/format.md. The files this
+// library writes are byte-identical to etcd v3.4's, and it reads files
+// written by any etcd from v0.5 on.
+//
+// Life cycle (as in etcd): Create returns a WAL in append mode. Open,
+// OpenForRead and OpenAtIndex return a WAL in read mode: call ReadAll once;
+// after it succeeds a WAL opened with Open/OpenAtIndex is in append mode, one
+// opened with OpenForRead is read-only.
+//
+// Durability (doc/durability.md): Save makes its records durable (fdatasync)
+// before returning OK whenever raft requires it (any entry, or a term/vote
+// change); Sync, SaveSnapshot, Cut and Close always do. After any write or
+// sync failure the WAL is stopped: every later mutating call returns the
+// original error, and no further fsync is attempted on the file.
+//
+// Thread safety: the mutating calls of one WAL are serialised internally and
+// may be made from several threads; ReadAll must not race with them.
+#ifndef WAL_WAL_H_
+#define WAL_WAL_H_
+
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "wal/file_system.h"
+#include "wal/options.h"
+#include "wal/status.h"
+#include "wal/types.h"
+
+namespace wal {
+
+// Counters a WAL keeps for its owner (metrics).
+struct WalStats {
+  uint64_t bytes_written = 0;   // frame bytes handed to the file
+  uint64_t syncs = 0;           // fdatasync calls on segments
+  uint64_t slow_syncs = 0;      // of which slower than Options::slow_sync_warn_ms
+  uint64_t max_sync_micros = 0;
+  uint64_t cuts = 0;            // segments started by Cut or by size
+};
+
+class WAL {
+ public:
+  // Creates a WAL in `dir` (which must not hold a *.wal file): builds it in
+  // "<dir>.tmp", writes the first segment (crc, metadata, snapshot {0,0}),
+  // syncs it, replaces `dir` with it (any other content of `dir` is removed,
+  // as etcd does) and syncs the parent directory. Directories are 0700,
+  // files 0600.
+  //
+  // `metadata` is stored at the head of every segment. As in Go, a
+  // default-constructed string_view (data() == nullptr) is nil: the metadata
+  // record has no data field. Any other view, even an empty one, is stored.
+  //
+  // Errors: kAlreadyExists, kIoError, kNoSpace, kPermissionDenied.
+  static Result<std::unique_ptr<WAL>> Create(const std::string& dir, std::string_view metadata,
+                                             const Options& options = {});
+
+  // Opens for appending at the snapshot `snap`: selects the segments from
+  // the last one whose first index <= snap.index and locks each of them
+  // (kLocked if another process holds one). ReadAll then returns the entries
+  // after snap.index. As in etcd, a snapshot record that is not found is not
+  // an error in this mode. Errors: kFileNotFound, kLocked, kIoError.
+  static Result<std::unique_ptr<WAL>> Open(const std::string& dir, const Snapshot& snap,
+                                           const Options& options = {});
+  // Opens without locks for reading only. ReadAll tolerates a torn last
+  // record and reports kSnapshotNotFound if `snap` was not recorded.
+  static Result<std::unique_ptr<WAL>> OpenForRead(const std::string& dir, const Snapshot& snap,
+                                                  const Options& options = {});
+  // The seed's (v0.5) semantics: ReadAll returns the entries from `index`
+  // on, inclusive, and fails with kIndexNotFound when the log ends before
+  // `index`. Appendable after ReadAll. OpenAtIndex(dir, 0) reads a log whose
+  // first entry is 0 (seed era) or 1 (etcd v2+).
+  static Result<std::unique_ptr<WAL>> OpenAtIndex(const std::string& dir, uint64_t index,
+                                                  const Options& options = {});
+
+  ~WAL();  // Close()s if the caller did not; errors are dropped.
+  WAL(const WAL&) = delete;
+  WAL& operator=(const WAL&) = delete;
+
+  // Reads every record of the selected segments (see Open) and returns the
+  // last metadata, the last hard state and the entries: an entry at an index
+  // already read replaces it and drops the entries after it (raft log
+  // overwrite). Once only. Errors: kDecoderNotFound (not in read mode),
+  // kCrcMismatch, kCorruption, kUnexpectedEof (torn tail; in append mode:
+  // call Repair and reopen), kMetadataConflict, kSnapshotMismatch,
+  // kSnapshotNotFound (OpenForRead only), kSliceOutOfRange (a gap),
+  // kIndexNotFound (OpenAtIndex only). In append mode a successful ReadAll
+  // zeroes whatever follows the last valid record of the tail.
+  Result<ReadAllResult> ReadAll();
+
+  // Appends `entries` then `state` (if not empty). Syncs when raft requires
+  // it (entries present, or term or vote changed since the last saved state);
+  // a commit-only change is not synced. Nothing at all happens for an empty
+  // state with no entries. Cuts to a new segment once the flushed size of the
+  // tail reaches Options::segment_size_bytes.
+  Status Save(const HardState& state, std::span<const Entry> entries);
+  // The seed's single-record appends; no sync, no cut.
+  Status SaveEntry(const Entry& entry);
+  Status SaveState(const HardState& state);  // no-op for an empty state
+  // Appends a snapshot record and syncs.
+  Status SaveSnapshot(const Snapshot& snap);
+  // Flushes the write buffer and fdatasyncs the tail.
+  Status Sync();
+  // Ends the current segment (truncated to its written size, synced) and
+  // starts <seq+1>-<last index+1>.wal with crc, metadata and hard-state
+  // records, synced, renamed into place, directory synced.
+  Status Cut();
+  // Releases the locks of segments that hold only entries below `index`, so
+  // that an external purger may delete them (etcd's rule: keep the segment
+  // before the first one whose first index >= index).
+  Status ReleaseLockTo(uint64_t index);
+  // Syncs (in append mode), releases every lock, removes an unused prepared
+  // segment. Idempotent.
+  Status Close();
+
+  const std::string& dir() const;
+  WalStats stats() const;
+  // Index of the last entry saved or read (etcd's enti).
+  uint64_t last_index() const;
+
+  struct Impl;
+
+ private:
+  explicit WAL(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+// true when `dir` holds at least one *.wal file (etcd v3 semantics).
+bool Exist(const std::string& dir);
+bool Exist(const std::string& dir, const Options& options);
+
+// Repairs a torn tail: when the last segment ends in a torn record
+// (kUnexpectedEof), copies it to <name>.broken (0600), truncates it just
+// before that record and fsyncs. Returns true when the log ends cleanly
+// (repaired or nothing to do), false when the damage is not a torn tail
+// (e.g. a CRC mismatch in a complete record), which Repair must not touch.
+// Errors: kFileNotFound, kLocked (the WAL is open for writing), kIoError.
+Result<bool> Repair(const std::string& dir, const Options& options = {});
+
+// Checks the segments selected for `snap` without locking: CRC chain,
+// metadata consistency, record types, and that `snap` was recorded. A torn
+// last record is tolerated. Entries are not checked for gaps.
+Status Verify(const std::string& dir, const Snapshot& snap, const Options& options = {});
+
+// The snapshot records of the whole log whose index is <= the last recorded
+// commit index, in order: the snapshots safe to load at restart.
+Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const Options& options = {});
+
+}  // namespace wal
+
+#endif  // WAL_WAL_H_

@@ -1,0 +1,273 @@
+// The POSIX file system: the only file that makes system calls.
+//
+// fsync subtleties, written down where they happen:
+// - File::Sync is fdatasync: it flushes the data and the metadata needed to
+//   read it back (including a size change), not timestamps. Segments are
+//   preallocated, so a steady-state fdatasync writes data blocks only.
+// - A newly created, renamed or removed file is durable only after an fsync
+//   of its directory (SyncDir). The WAL does that after every such change.
+// - EINTR is retried (bounded); a short write continues where it stopped.
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <string>
+
+#include "wal/file_system.h"
+
+namespace wal {
+
+namespace {
+
+constexpr int kMaxEintrRetries = 1000;
+
+Status ErrnoStatus(const std::string& op, const std::string& path, int err) {
+  StatusCode code = StatusCode::kIoError;
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      code = StatusCode::kNoSpace;
+      break;
+    case ENOENT:
+      code = StatusCode::kNotFound;
+      break;
+    case EEXIST:
+    case ENOTEMPTY:
+      code = StatusCode::kAlreadyExists;
+      break;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      code = StatusCode::kPermissionDenied;
+      break;
+    default:
+      break;
+  }
+  return Status(code, op + " " + path + ": " + std::strerror(err), err);
+}
+
+class PosixFile final : public File {
+ public:
+  PosixFile(std::string path, int fd) : path_(std::move(path)), fd_(fd) {}
+  ~PosixFile() override {
+    if (fd_ >= 0) ::close(fd_);
+  }
+
+  const std::string& path() const override { return path_; }
+
+  Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) override {
+    if (fd_ < 0) return Closed();
+    size_t done = 0;
+    int eintr = 0;
+    while (done < out.size()) {
+      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
+        return ErrnoStatus("pread", path_, errno);
+      }
+      if (n == 0) break;
+      done += static_cast<size_t>(n);
+    }
+    return done;
+  }
+
+  Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
+    if (fd_ < 0) return Closed();
+    size_t done = 0;
+    int eintr = 0;
+    while (done < data.size()) {
+      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
+        return ErrnoStatus("pwrite", path_, errno);
+      }
+      if (n == 0) return Status(StatusCode::kIoError, "pwrite " + path_ + ": wrote 0 bytes");
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
+  Result<uint64_t> Size() override {
+    if (fd_ < 0) return Closed();
+    struct stat st;
+    if (::fstat(fd_, &st) != 0) return ErrnoStatus("fstat", path_, errno);
+    return static_cast<uint64_t>(st.st_size);
+  }
+
+  Status Truncate(uint64_t size) override {
+    if (fd_ < 0) return Closed();
+    int eintr = 0;
+    while (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+      if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
+      return ErrnoStatus("ftruncate", path_, errno);
+    }
+    return Status::Ok();
+  }
+
+  Status Allocate(uint64_t size) override {
+    if (fd_ < 0) return Closed();
+    if (size == 0) return Status::Ok();
+    int eintr = 0;
+    while (true) {
+      if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) return Status::Ok();
+      int err = errno;
+      if (err == EINTR && ++eintr < kMaxEintrRetries) continue;
+      if (err == EOPNOTSUPP || err == ENOSYS || err == EINTR) break;  // fall back, as etcd does
+      return ErrnoStatus("fallocate", path_, err);
+    }
+    WAL_ASSIGN_OR_RETURN(uint64_t cur, Size());
+    if (cur >= size) return Status::Ok();
+    return Truncate(size);
+  }
+
+  Status Sync() override {
+    if (fd_ < 0) return Closed();
+    // No EINTR retry loop here on purpose: fdatasync is not interrupted by
+    // signals on Linux, and after any failure the page-cache state is
+    // unknown (fsyncgate), so the caller must stop, not retry.
+    if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
+    return Status::Ok();
+  }
+
+  Status TryLock() override { return LockImpl(F_OFD_SETLK); }
+  Status Lock() override { return LockImpl(F_OFD_SETLKW); }
+
+  Status Close() override {
+    if (fd_ < 0) return Status::Ok();
+    int fd = fd_;
+    fd_ = -1;
+    // close(2) must not be retried on EINTR on Linux: the fd is gone.
+    if (::close(fd) != 0 && errno != EINTR) return ErrnoStatus("close", path_, errno);
+    return Status::Ok();
+  }
+
+ private:
+  Status Closed() const { return Status(StatusCode::kFailedPrecondition, path_ + ": file is closed"); }
+
+  Status LockImpl(int cmd) {
+    if (fd_ < 0) return Closed();
+    struct flock fl;
+    std::memset(&fl, 0, sizeof(fl));
+    fl.l_type = F_WRLCK;
+    fl.l_whence = SEEK_SET;
+    fl.l_start = 0;
+    fl.l_len = 0;
+    int eintr = 0;
+    while (::fcntl(fd_, cmd, &fl) != 0) {
+      int err = errno;
+      if (err == EINTR && ++eintr < kMaxEintrRetries) continue;
+      if (err == EAGAIN || err == EACCES)
+        return Status(StatusCode::kLocked, "lock " + path_ + ": file already locked by another process", err);
+      return ErrnoStatus("fcntl(F_OFD_SETLK)", path_, err);
+    }
+    return Status::Ok();
+  }
+
+  std::string path_;
+  int fd_;
+};
+
+class PosixFileSystem final : public FileSystem {
+ public:
+  Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& o) override {
+    int flags = O_CLOEXEC;
+    if (o.read && o.write)
+      flags |= O_RDWR;
+    else if (o.write)
+      flags |= O_WRONLY;
+    else
+      flags |= O_RDONLY;
+    if (o.create) flags |= O_CREAT;
+    if (o.exclusive) flags |= O_EXCL;
+    if (o.truncate) flags |= O_TRUNC;
+    int fd;
+    int eintr = 0;
+    while ((fd = ::open(path.c_str(), flags, o.mode)) < 0) {
+      if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
+      return ErrnoStatus("open", path, errno);
+    }
+    if (o.create) {
+      // The umask may have narrowed the mode; a new file gets exactly the
+      // requested bits (0600 for WAL files).
+      struct stat st;
+      if (::fstat(fd, &st) == 0 && (st.st_mode & 07777) != o.mode && st.st_size == 0) {
+        if (::fchmod(fd, o.mode) != 0) {
+          int err = errno;
+          ::close(fd);
+          return ErrnoStatus("fchmod", path, err);
+        }
+      }
+    }
+    return std::unique_ptr<File>(new PosixFile(path, fd));
+  }
+
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override {
+    DIR* d = ::opendir(dir.c_str());
+    if (d == nullptr) return ErrnoStatus("opendir", dir, errno);
+    std::vector<std::string> names;
+    errno = 0;
+    while (struct dirent* e = ::readdir(d)) {
+      std::string_view n(e->d_name);
+      if (n != "." && n != "..") names.emplace_back(n);
+    }
+    int err = errno;
+    ::closedir(d);
+    if (err != 0) return ErrnoStatus("readdir", dir, err);
+    return names;
+  }
+
+  Result<FileInfo> Stat(const std::string& path) override {
+    struct stat st;
+    if (::stat(path.c_str(), &st) != 0) return ErrnoStatus("stat", path, errno);
+    FileInfo info;
+    info.is_dir = S_ISDIR(st.st_mode);
+    info.size = static_cast<uint64_t>(st.st_size);
+    info.mode = st.st_mode & 07777;
+    return info;
+  }
+
+  Status CreateDir(const std::string& path, uint32_t mode) override {
+    if (::mkdir(path.c_str(), mode) != 0) return ErrnoStatus("mkdir", path, errno);
+    // Like Create's files, a new directory gets exactly `mode` despite umask.
+    if (::chmod(path.c_str(), mode) != 0) return ErrnoStatus("chmod", path, errno);
+    return Status::Ok();
+  }
+
+  Status RemoveFile(const std::string& path) override {
+    if (::unlink(path.c_str()) != 0) return ErrnoStatus("unlink", path, errno);
+    return Status::Ok();
+  }
+
+  Status RemoveDir(const std::string& path) override {
+    if (::rmdir(path.c_str()) != 0) return ErrnoStatus("rmdir", path, errno);
+    return Status::Ok();
+  }
+
+  Status Rename(const std::string& from, const std::string& to) override {
+    if (::rename(from.c_str(), to.c_str()) != 0) return ErrnoStatus("rename " + from + " to", to, errno);
+    return Status::Ok();
+  }
+
+  Status SyncDir(const std::string& dir) override {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return ErrnoStatus("open directory", dir, errno);
+    // fsync, not fdatasync: the directory's entries are its metadata.
+    int rc = ::fsync(fd);
+    int err = errno;
+    ::close(fd);
+    if (rc != 0) return ErrnoStatus("fsync directory", dir, err);
+    return Status::Ok();
+  }
+};
+
+}  // namespace
+
+FileSystem* FileSystem::Default() {
+  static PosixFileSystem* fs = new PosixFileSystem();  // never destroyed: outlives every WAL
+  return fs;
+}
+
+}  // namespace wal

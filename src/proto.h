@@ -1,0 +1,91 @@
+// Hand-written protobuf wire coding for etcd's five fixed messages:
+// walpb.Record, raftpb.Entry, raftpb.HardState, walpb.Snapshot (and the
+// record frame). Encoders write etcd v3.4's (gogoproto) bytes exactly: fields
+// in ascending number order, Entry/HardState/Snapshot scalars always present,
+// Entry.Data and Record.data only when present. Decoders accept any field
+// order, repeated fields (last wins) and unknown fields, like gogo does, and
+// never read outside the input. See doc/format.md.
+#ifndef WAL_SRC_PROTO_H_
+#define WAL_SRC_PROTO_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "wal/status.h"
+#include "wal/types.h"
+
+namespace wal::internal {
+
+// walpb record types.
+enum RecordType : int64_t {
+  kMetadataType = 1,
+  kEntryType = 2,
+  kStateType = 3,
+  kCrcType = 4,
+  kSnapshotType = 5,
+};
+std::string_view RecordTypeName(int64_t type);
+
+// A decoded walpb.Record. `data` points into the decoder's buffer.
+struct RecordView {
+  int64_t type = 0;
+  uint32_t crc = 0;
+  bool has_data = false;  // Go: Data != nil
+  std::string_view data;
+};
+
+// ---- sizes and encoders. Each Encode* writes exactly *EncodedSize() bytes
+// at `out` and returns the end pointer.
+size_t EntryEncodedSize(const Entry& e);
+uint8_t* EncodeEntry(const Entry& e, uint8_t* out);
+size_t HardStateEncodedSize(const HardState& s);
+uint8_t* EncodeHardState(const HardState& s, uint8_t* out);
+size_t SnapshotEncodedSize(const Snapshot& s);
+uint8_t* EncodeSnapshot(const Snapshot& s, uint8_t* out);
+
+// walpb.Record {type, crc, data}: the bytes before `data` and the total.
+size_t RecordEncodedSize(int64_t type, uint32_t crc, bool has_data, size_t data_len);
+// Writes type, crc and (if has_data) the data tag and length; the caller
+// writes `data_len` bytes of data right after.
+uint8_t* EncodeRecordPrefix(int64_t type, uint32_t crc, bool has_data, size_t data_len,
+                            uint8_t* out);
+
+// Convenience for tests and tools (allocate).
+std::string EncodeEntryToString(const Entry& e);
+std::string EncodeHardStateToString(const HardState& s);
+std::string EncodeSnapshotToString(const Snapshot& s);
+std::string EncodeRecordToString(int64_t type, uint32_t crc, bool has_data, std::string_view data);
+
+// ---- decoders. On malformed input they return kCorruption with a message
+// naming the field; the caller adds file and offset.
+Status DecodeRecord(std::string_view bytes, RecordView* out);
+Status DecodeEntry(std::string_view bytes, Entry* out);
+Status DecodeHardState(std::string_view bytes, HardState* out);
+Status DecodeSnapshot(std::string_view bytes, Snapshot* out);
+
+// ---- frames (v3.0+): 8-byte little-endian length word, top byte 0x80|pad
+// when pad != 0, record bytes, then pad zero bytes to an 8-byte boundary.
+inline constexpr size_t kFrameHeaderBytes = 8;
+inline constexpr uint64_t kFrameLengthMask = 0x00FF'FFFF'FFFF'FFFFull;
+inline constexpr size_t PadBytes(size_t len) { return (8 - len % 8) % 8; }
+inline constexpr uint64_t EncodeFrameWord(uint64_t len) {
+  uint64_t pad = PadBytes(len);
+  return pad == 0 ? len : len | ((0x80 | pad) << 56);
+}
+struct FrameSize {
+  uint64_t record_bytes;
+  uint64_t pad_bytes;
+};
+// Reads a length word as etcd does: length = low 56 bits; pad = bits 56..58
+// only when bit 63 is set (pre-3.0 unpadded frames have it clear).
+inline constexpr FrameSize DecodeFrameWord(uint64_t word) {
+  uint64_t pad = (word >> 63) ? (word >> 56) & 7 : 0;
+  return {word & kFrameLengthMask, pad};
+}
+static_assert(512 % 8 == 0, "a length word must never straddle a 512-byte sector");
+
+}  // namespace wal::internal
+
+#endif  // WAL_SRC_PROTO_H_

@@ -1,0 +1,153 @@
+#include "src/record_reader.h"
+
+#include <algorithm>
+#include <cstring>
+
+#include "src/coding.h"
+#include "src/crc32c.h"
+
+namespace wal::internal {
+
+namespace {
+constexpr uint64_t kSectorBytes = 512;  // etcd's minSectorSize
+}
+
+RecordDecoder::RecordDecoder(std::vector<SegmentInput> inputs, size_t chunk_bytes)
+    : inputs_(std::move(inputs)), chunk_bytes_(std::max<size_t>(chunk_bytes, 4096)) {}
+
+const std::string& RecordDecoder::segment_name() const {
+  static const std::string kNone = "<none>";
+  return seg_ < inputs_.size() ? inputs_[seg_].name : kNone;
+}
+
+Status RecordDecoder::Fail(StatusCode code, uint64_t offset, const std::string& what) const {
+  return Status(code, "wal: " + what + " in " + segment_name() + " at offset " + std::to_string(offset));
+}
+
+Status RecordDecoder::SizeCurrent() {
+  WAL_ASSIGN_OR_RETURN(seg_size_, inputs_[seg_].file->Size());
+  seg_size_known_ = true;
+  buf_len_ = 0;
+  buf_offset_ = 0;
+  return Status::Ok();
+}
+
+Status RecordDecoder::EnsureLoaded(uint64_t offset, size_t n, const uint8_t** out) {
+  if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_len_) {
+    *out = buf_.data() + (offset - buf_offset_);
+    return Status::Ok();
+  }
+  // Read max(n, chunk) bytes from `offset`, bounded by the file size. The
+  // caller has already checked that [offset, offset+n) lies in the file, so
+  // `want` is bounded by the file size, never by a length read from disk.
+  uint64_t left = seg_size_ - offset;
+  size_t want = static_cast<size_t>(std::min<uint64_t>(left, std::max<uint64_t>(n, chunk_bytes_)));
+  if (buf_.size() < want) buf_.resize(want);
+  WAL_ASSIGN_OR_RETURN(size_t got,
+                       inputs_[seg_].file->ReadAt(offset, std::span(reinterpret_cast<std::byte*>(buf_.data()), want)));
+  buf_offset_ = offset;
+  buf_len_ = got;
+  if (got < n) {
+    // The file shrank under us since we took its size.
+    return Fail(in_last_segment() ? StatusCode::kUnexpectedEof : StatusCode::kCorruption, offset,
+                "file ended while reading a record");
+  }
+  *out = buf_.data();
+  return Status::Ok();
+}
+
+bool RecordDecoder::IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) const {
+  if (!in_last_segment()) return false;
+  // Cut the frame's bytes at absolute 512-byte sector boundaries; a sector
+  // piece that is entirely zero was never written (the file is preallocated
+  // with zeros), so the record is a torn write, not corruption.
+  size_t pos = 0;
+  uint64_t file_off = data_offset;
+  while (pos < n) {
+    size_t piece = static_cast<size_t>(std::min<uint64_t>(kSectorBytes - file_off % kSectorBytes, n - pos));
+    bool zero = true;
+    for (size_t i = 0; i < piece; ++i) {
+      if (data[pos + i] != 0) {
+        zero = false;
+        break;
+      }
+    }
+    if (zero) return true;
+    pos += piece;
+    file_off += piece;
+  }
+  return false;
+}
+
+Result<bool> RecordDecoder::Next(RecordView* rec) {
+  // Bounded by the number of segments: each pass either returns or moves on.
+  while (seg_ < inputs_.size()) {
+    if (!seg_size_known_) WAL_RETURN_IF_ERROR(SizeCurrent());
+    const uint64_t off = offset_;
+    const bool last = in_last_segment();
+    const StatusCode short_code = last ? StatusCode::kUnexpectedEof : StatusCode::kCorruption;
+    if (off >= seg_size_) {  // clean end of this segment
+      if (last) return false;
+      ++seg_;
+      offset_ = 0;
+      seg_size_known_ = false;
+      continue;
+    }
+    if (seg_size_ - off < kFrameHeaderBytes) return Fail(short_code, off, "partial length word");
+    const uint8_t* p;
+    WAL_RETURN_IF_ERROR(EnsureLoaded(off, kFrameHeaderBytes, &p));
+    uint64_t word = DecodeFixed64LE(p);
+    if (word == 0) {  // preallocated space: end of this segment
+      if (last) return false;
+      ++seg_;
+      offset_ = 0;
+      seg_size_known_ = false;
+      continue;
+    }
+    FrameSize fs = DecodeFrameWord(word);
+    uint64_t room = seg_size_ - off - kFrameHeaderBytes;
+    if (fs.record_bytes > room || fs.pad_bytes > room - fs.record_bytes) {
+      return Fail(short_code, off,
+                  "record length " + std::to_string(fs.record_bytes) + " (+" + std::to_string(fs.pad_bytes) +
+                      " pad) exceeds the " + std::to_string(room) + " bytes left in the file");
+    }
+    size_t total = static_cast<size_t>(fs.record_bytes + fs.pad_bytes);
+    WAL_RETURN_IF_ERROR(EnsureLoaded(off + kFrameHeaderBytes, total, &p));
+    std::string_view bytes(reinterpret_cast<const char*>(p), static_cast<size_t>(fs.record_bytes));
+    Status s = DecodeRecord(bytes, rec);
+    if (!s.ok()) {
+      if (IsTorn(off + kFrameHeaderBytes, p, total))
+        return Fail(StatusCode::kUnexpectedEof, off, "torn record (a zeroed sector)");
+      return Fail(StatusCode::kCorruption, off, std::string(s.message()));
+    }
+    if (rec->type != kCrcType) {
+      uint32_t want = Crc32cExtend(crc_, rec->data);
+      if (want != rec->crc) {
+        if (IsTorn(off + kFrameHeaderBytes, p, total))
+          return Fail(StatusCode::kUnexpectedEof, off, "torn record (a zeroed sector)");
+        char msg[96];
+        std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x) for a %s record", rec->crc, want,
+                      std::string(RecordTypeName(rec->type)).c_str());
+        return Fail(StatusCode::kCrcMismatch, off, msg);
+      }
+      crc_ = want;
+    } else {
+      // etcd checks a crc record only when the running value is non-zero (a
+      // decoder that started at this segment has nothing to compare with).
+      if (crc_ != 0 && rec->crc != crc_) {
+        char msg[96];
+        std::snprintf(msg, sizeof(msg), "crc mismatch: crc record holds %08x, the chain so far is %08x", rec->crc,
+                      crc_);
+        return Fail(StatusCode::kCrcMismatch, off, msg);
+      }
+      crc_ = rec->crc;
+    }
+    record_offset_ = off;
+    frame_bytes_ = kFrameHeaderBytes + fs.record_bytes + fs.pad_bytes;
+    offset_ = off + frame_bytes_;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace wal::internal

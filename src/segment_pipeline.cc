@@ -1,0 +1,96 @@
+#include "src/segment_pipeline.h"
+
+#include "src/segment_names.h"
+
+namespace wal::internal {
+
+SegmentPipeline::SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background)
+    : fs_(fs), dir_(std::move(dir)), segment_bytes_(segment_bytes), background_(background) {
+  if (background_) thread_ = std::thread([this] { Run(); });
+}
+
+SegmentPipeline::~SegmentPipeline() { Close(); }
+
+std::string SegmentPipeline::NextPath() {
+  // Alternate names so the file being handed out is never the one being made.
+  return JoinPath(dir_, std::to_string(count_++ % 2) + ".tmp");
+}
+
+Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path) {
+  OpenOptions o;
+  o.read = true;
+  o.write = true;
+  o.create = true;
+  o.mode = 0600;
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<File> f, fs_->Open(path, o));
+  Status s = f->Lock();
+  // Truncate only once we hold the lock: a stale tmp file from a crash may
+  // hold a half-written head; its bytes must not survive into a new segment.
+  if (s.ok()) s = f->Truncate(0);
+  if (s.ok()) s = f->Allocate(segment_bytes_);
+  if (!s.ok()) {
+    f->Close().IgnoreError();
+    fs_->RemoveFile(path).IgnoreError();  // best effort; a leftover .tmp is harmless
+    return s;
+  }
+  return f;
+}
+
+void SegmentPipeline::Run() {
+  std::unique_lock<std::mutex> lock(mu_);
+  while (true) {
+    cv_.wait(lock, [this] { return closing_ || !have_ready_; });
+    if (closing_) return;
+    std::string path = NextPath();
+    lock.unlock();
+    auto r = Prepare(path);
+    lock.lock();
+    have_ready_ = true;
+    ready_path_ = path;
+    if (r.has_value()) {
+      ready_file_ = std::move(r).value();
+      ready_status_ = Status::Ok();
+    } else {
+      ready_status_ = r.error();
+    }
+    cv_.notify_all();
+  }
+}
+
+Result<std::unique_ptr<File>> SegmentPipeline::Take(std::string* path) {
+  if (!background_) {
+    std::string p = NextPath();
+    auto r = Prepare(p);
+    if (r.has_value()) *path = p;
+    return r;
+  }
+  std::unique_lock<std::mutex> lock(mu_);
+  cv_.wait(lock, [this] { return have_ready_ || closing_; });
+  if (!have_ready_) return Status(StatusCode::kFailedPrecondition, "wal: segment pipeline closed");
+  have_ready_ = false;
+  Status s = std::move(ready_status_);
+  ready_status_ = Status::Ok();
+  std::unique_ptr<File> f = std::move(ready_file_);
+  *path = ready_path_;
+  cv_.notify_all();  // let the thread prepare the next one
+  if (!s.ok()) return s;
+  return f;
+}
+
+void SegmentPipeline::Close() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    if (closing_) return;
+    closing_ = true;
+  }
+  cv_.notify_all();
+  if (thread_.joinable()) thread_.join();
+  if (have_ready_ && ready_file_) {
+    ready_file_->Close().IgnoreError();
+    ready_file_.reset();
+    fs_->RemoveFile(ready_path_).IgnoreError();  // an unused .tmp is harmless if this fails
+  }
+  have_ready_ = false;
+}
+
+}  // namespace wal::internal

@@ -1,0 +1,56 @@
+// Keeps the next segment ready so that a cut does not wait for file creation
+// and fallocate (etcd's file pipeline, #4773): "<dir>/<n%2>.tmp", locked,
+// preallocated to the segment size. Unlike etcd, a stale tmp file left by a
+// crash is truncated before reuse, so no old bytes can follow a new head.
+#ifndef WAL_SRC_SEGMENT_PIPELINE_H_
+#define WAL_SRC_SEGMENT_PIPELINE_H_
+
+#include <condition_variable>
+#include <cstdint>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+
+#include "wal/file_system.h"
+
+namespace wal::internal {
+
+class SegmentPipeline {
+ public:
+  // `fs` must outlive this object. With `background`, a thread prepares the
+  // next file ahead of time; otherwise Take() prepares it synchronously.
+  SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background);
+  ~SegmentPipeline();
+  SegmentPipeline(const SegmentPipeline&) = delete;
+  SegmentPipeline& operator=(const SegmentPipeline&) = delete;
+
+  // A locked, preallocated, empty file and its path.
+  Result<std::unique_ptr<File>> Take(std::string* path);
+  // Stops the thread and removes a prepared file nobody took.
+  void Close();
+
+ private:
+  Result<std::unique_ptr<File>> Prepare(const std::string& path);
+  std::string NextPath();
+  void Run();
+
+  FileSystem* fs_;
+  std::string dir_;
+  uint64_t segment_bytes_;
+  bool background_;
+  uint64_t count_ = 0;
+
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool closing_ = false;
+  bool have_ready_ = false;
+  Status ready_status_;
+  std::unique_ptr<File> ready_file_;
+  std::string ready_path_;
+  std::thread thread_;
+};
+
+}  // namespace wal::internal
+
+#endif  // WAL_SRC_SEGMENT_PIPELINE_H_

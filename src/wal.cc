@@ -1,0 +1,594 @@
+// The WAL: etcd's life cycle (Create / Open / ReadAll / Save / cut / Close)
+// over the file-system seam. doc/format.md describes the bytes,
+// doc/durability.md the order of writes and syncs.
+#include "wal/wal.h"
+
+#include <algorithm>
+#include <chrono>
+#include <cstring>
+#include <mutex>
+#include <optional>
+
+#include "src/coding.h"
+#include "src/crc32c.h"
+#include "src/page_writer.h"
+#include "src/proto.h"
+#include "src/record_reader.h"
+#include "src/segment_names.h"
+#include "src/segment_pipeline.h"
+#include "src/wal_internal.h"
+
+namespace wal {
+
+using internal::PageWriter;
+using internal::RecordDecoder;
+using internal::RecordView;
+using internal::SegmentName;
+
+namespace internal {
+
+Status CheckOptions(const Options& o) {
+  if (o.segment_size_bytes == 0) return Status(StatusCode::kInvalidArgument, "segment_size_bytes must be > 0");
+  if (o.read_chunk_bytes == 0) return Status(StatusCode::kInvalidArgument, "read_chunk_bytes must be > 0");
+  return Status::Ok();
+}
+
+FileSystem* FileSystemOf(const Options& o) { return o.file_system ? o.file_system : FileSystem::Default(); }
+
+Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, const std::string& dir,
+                                                                const std::vector<SegmentName>& segs, size_t from) {
+  std::vector<std::unique_ptr<File>> files;
+  OpenOptions ro;  // read-only, no lock: never conflicts with a writer
+  for (size_t i = from; i < segs.size(); ++i) {
+    WAL_ASSIGN_OR_RETURN(auto f, fs->Open(JoinPath(dir, segs[i].name), ro));
+    files.push_back(std::move(f));
+  }
+  return files;
+}
+
+Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, uint64_t index) {
+  WAL_ASSIGN_OR_RETURN(auto segs, ListSegments(fs, dir));
+  auto i = SearchIndex(segs, index);
+  if (!i) {
+    return Status(StatusCode::kFileNotFound,
+                  "wal: no segment in " + dir + " can hold index " + std::to_string(index) + " (first segment starts at " +
+                      std::to_string(segs.front().index) + ")");
+  }
+  if (!IsValidSeq(segs, *i)) {
+    return Status(StatusCode::kFileNotFound,
+                  "wal: segment sequence numbers in " + dir + " do not increase continuously from " + segs[*i].name);
+  }
+  return SelectedSegments{std::move(segs), *i};
+}
+
+std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t from,
+                                   const std::vector<std::unique_ptr<File>>& files) {
+  std::vector<SegmentInput> in;
+  for (size_t i = 0; i < files.size(); ++i) in.push_back({names[from + i].name, files[i].get()});
+  return in;
+}
+
+}  // namespace internal
+
+using namespace internal;  // NOLINT: this file implements the internals' user
+
+struct WAL::Impl {
+  enum class State { kReading, kAppending, kReadOnly, kFailed, kClosed };
+
+  struct Segment {
+    SegmentName name;
+    std::unique_ptr<File> file;
+  };
+
+  Options options;
+  FileSystem* fs = nullptr;
+  std::string dir;
+  State state = State::kReading;
+  bool write_mode = false;
+
+  // What ReadAll selects.
+  Snapshot start;
+  bool inclusive = false;  // OpenAtIndex: entries >= at_index
+  uint64_t at_index = 0;
+
+  std::vector<Segment> segments;  // write mode: locked, last = tail
+
+  std::unique_ptr<PageWriter> writer;
+  uint32_t crc = 0;
+  uint64_t enti = 0;
+  HardState hard_state;                  // last saved non-empty state
+  std::optional<std::string> metadata;  // nullopt = Go nil
+  std::unique_ptr<SegmentPipeline> pipeline;
+  Status stopped;  // sticky: the first write/sync failure
+  WalStats stats;
+  std::vector<uint8_t> scratch;
+  mutable std::mutex mu;
+
+  ~Impl() {
+    if (pipeline) pipeline->Close();
+  }
+
+  Status CheckAppendable() const {
+    if (!stopped.ok()) return stopped.WithContext("wal: stopped after an earlier write or sync failure");
+    switch (state) {
+      case State::kAppending:
+        return Status::Ok();
+      case State::kReading:
+        return Status(StatusCode::kFailedPrecondition, "wal: ReadAll must succeed before appending");
+      case State::kReadOnly:
+        return Status(StatusCode::kFailedPrecondition, "wal: opened read-only (OpenForRead)");
+      case State::kFailed:
+        return Status(StatusCode::kFailedPrecondition, "wal: ReadAll failed; reopen the WAL");
+      case State::kClosed:
+        return Status(StatusCode::kFailedPrecondition, "wal: closed");
+    }
+    return Status::Ok();
+  }
+
+  Status Stop(Status s) {
+    if (stopped.ok()) stopped = s;
+    return s;
+  }
+
+  File* tail() const { return segments.back().file.get(); }
+
+  // Encodes one record whose payload `fill` writes (`payload_len` bytes;
+  // has_data=false means no data field) and hands it to the page writer as
+  // etcd does: the 8-byte length word, then record + padding.
+  template <class Fill>
+  Status WriteRecord(int64_t type, bool has_data, size_t payload_len, Fill fill) {
+    constexpr size_t kMaxPrefix = 1 + 10 + 1 + 5 + 1 + 10;
+    const size_t need = kFrameHeaderBytes + kMaxPrefix + payload_len + 8;
+    if (scratch.size() < need) scratch.resize(need);
+    uint8_t* payload = scratch.data() + kFrameHeaderBytes + kMaxPrefix;
+    fill(payload);
+    const uint32_t rec_crc = type == kCrcType ? crc : Crc32cExtend(crc, payload, payload_len);
+    const size_t prefix_len = RecordEncodedSize(type, rec_crc, has_data, payload_len) - (has_data ? payload_len : 0);
+    uint8_t* rec = payload - prefix_len;
+    uint8_t* end = EncodeRecordPrefix(type, rec_crc, has_data, payload_len, rec);
+    WAL_CHECK(end == payload);
+    const size_t rec_len = prefix_len + (has_data ? payload_len : 0);
+    const size_t pad = PadBytes(rec_len);
+    std::memset(rec + rec_len, 0, pad);
+    uint8_t* header = rec - kFrameHeaderBytes;
+    EncodeFixed64LE(header, EncodeFrameWord(rec_len));
+    Status s = writer->Write(header, kFrameHeaderBytes);
+    if (s.ok()) s = writer->Write(rec, rec_len + pad);
+    if (!s.ok()) return Stop(s);
+    crc = rec_crc;
+    stats.bytes_written += kFrameHeaderBytes + rec_len + pad;
+    return Status::Ok();
+  }
+
+  Status WriteEntry(const Entry& e) {
+    WAL_RETURN_IF_ERROR(WriteRecord(kEntryType, true, EntryEncodedSize(e), [&](uint8_t* p) { EncodeEntry(e, p); }));
+    enti = e.index;
+    return Status::Ok();
+  }
+  Status WriteState(const HardState& s) {
+    if (s.empty()) return Status::Ok();
+    hard_state = s;
+    return WriteRecord(kStateType, true, HardStateEncodedSize(s), [&](uint8_t* p) { EncodeHardState(s, p); });
+  }
+  Status WriteSnapshot(const Snapshot& s) {
+    return WriteRecord(kSnapshotType, true, SnapshotEncodedSize(s), [&](uint8_t* p) { EncodeSnapshot(s, p); });
+  }
+  Status WriteMetadata() {
+    size_t n = metadata ? metadata->size() : 0;
+    return WriteRecord(kMetadataType, metadata.has_value(), n, [&](uint8_t* p) {
+      if (n) std::memcpy(p, metadata->data(), n);
+    });
+  }
+  Status WriteCrc() {
+    return WriteRecord(kCrcType, false, 0, [](uint8_t*) {});
+  }
+
+  // Flush + fdatasync of the tail.
+  Status SyncLocked() {
+    Status s = writer->Flush();
+    if (!s.ok()) return Stop(s);
+    if (options.unsafe_no_fsync) return Status::Ok();
+    auto t0 = std::chrono::steady_clock::now();
+    s = writer->file()->Sync();
+    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    ++stats.syncs;
+    stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
+    if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
+    if (!s.ok()) return Stop(s);
+    return Status::Ok();
+  }
+
+  Status SyncDirLocked() {
+    if (options.unsafe_no_fsync) return Status::Ok();
+    Status s = fs->SyncDir(dir);
+    if (!s.ok()) return Stop(s);
+    return Status::Ok();
+  }
+
+  Status CutLocked() {
+    // 1. End the tail where the flushed bytes end (dropping preallocated
+    //    space), then flush what is buffered and fdatasync it.
+    const uint64_t off = writer->flushed_offset();
+    Status s = tail()->Truncate(off);
+    if (!s.ok()) return Stop(s);
+    WAL_RETURN_IF_ERROR(SyncLocked());
+    // 2. Write the new head into a prepared, preallocated tmp file.
+    const uint64_t seq = segments.back().name.seq + 1;
+    SegmentName name{seq, enti + 1, SegmentFileName(seq, enti + 1)};
+    std::string tmp_path;
+    auto taken = pipeline->Take(&tmp_path);
+    if (!taken.has_value()) return Stop(taken.error());
+    segments.push_back(Segment{name, std::move(taken).value()});
+    writer = std::make_unique<PageWriter>(tail(), 0, options.write_buffer_bytes);
+    WAL_RETURN_IF_ERROR(WriteCrc());
+    WAL_RETURN_IF_ERROR(WriteMetadata());
+    WAL_RETURN_IF_ERROR(WriteState(hard_state));
+    // 3. Make the head durable before the name appears, then the name: the
+    //    rename is durable only once the directory is fsynced (etcd #6368).
+    WAL_RETURN_IF_ERROR(SyncLocked());
+    s = fs->Rename(tmp_path, JoinPath(dir, name.name));
+    if (!s.ok()) return Stop(s);
+    WAL_RETURN_IF_ERROR(SyncDirLocked());
+    // The open descriptor (and its lock) follow the rename; no reopen needed.
+    ++stats.cuts;
+    return Status::Ok();
+  }
+
+  Status SaveLocked(const HardState& st, std::span<const Entry> entries) {
+    if (st.empty() && entries.empty()) return Status::Ok();
+    // raft.MustSync: a commit-only change need not be synced.
+    const bool must_sync = !entries.empty() || st.vote != hard_state.vote || st.term != hard_state.term;
+    for (const Entry& e : entries) WAL_RETURN_IF_ERROR(WriteEntry(e));
+    WAL_RETURN_IF_ERROR(WriteState(st));
+    // etcd decides on the flushed size (not counting the write buffer).
+    if (writer->flushed_offset() < options.segment_size_bytes) {
+      return must_sync ? SyncLocked() : Status::Ok();
+    }
+    return CutLocked();
+  }
+
+  Status CloseLocked() {
+    if (state == State::kClosed) return Status::Ok();
+    if (pipeline) pipeline->Close();
+    Status result;
+    if (state == State::kAppending) {
+      result = stopped.ok() ? SyncLocked() : stopped;
+    }
+    for (auto& seg : segments) {
+      Status s = seg.file->Close();
+      if (result.ok() && !s.ok()) result = s;
+    }
+    segments.clear();
+    writer.reset();
+    state = State::kClosed;
+    return result;
+  }
+
+  // Decides where a decoded entry goes; see ReadAll in wal.h.
+  Status PlaceEntry(Entry&& e, std::vector<Entry>* ents, uint64_t* base, const RecordDecoder& d) {
+    uint64_t idx = e.index;
+    std::optional<uint64_t> off;
+    if (inclusive) {
+      // OpenAtIndex(0) on a log that starts at raft index 1 (etcd v2+).
+      if (*base == 0 && ents->empty() && idx == 1) *base = 1;
+      if (idx >= *base) off = idx - *base;
+    } else if (idx > start.index) {
+      off = idx - start.index - 1;
+    }
+    if (off) {
+      if (*off > ents->size()) {
+        return Status(StatusCode::kSliceOutOfRange,
+                      "wal: entry index " + std::to_string(idx) + " leaves a gap after " +
+                          std::to_string(ents->size()) + " entries (expected at most index " +
+                          std::to_string((inclusive ? *base : start.index + 1) + ents->size()) + ") in " +
+                          d.segment_name() + " at offset " + std::to_string(d.record_offset()));
+      }
+      ents->resize(static_cast<size_t>(*off));
+      ents->push_back(std::move(e));
+    }
+    enti = idx;
+    return Status::Ok();
+  }
+
+  Result<ReadAllResult> ReadAllLocked() {
+    if (state != State::kReading) return Status(StatusCode::kDecoderNotFound, "wal: ReadAll needs a WAL in read mode");
+    std::vector<std::unique_ptr<File>> owned;  // empty in write mode
+    std::vector<SegmentInput> inputs;
+    for (auto& seg : segments) inputs.push_back({seg.name.name, seg.file.get()});
+    RecordDecoder d(std::move(inputs), options.read_chunk_bytes);
+
+    ReadAllResult out;
+    std::optional<std::string> md;
+    bool match = false;
+    uint64_t base = at_index;
+    RecordView rec;
+    Status err;
+    while (true) {
+      auto r = d.Next(&rec);
+      if (!r.has_value()) {
+        err = r.error();
+        break;
+      }
+      if (!*r) break;
+      auto where = [&] { return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset()); };
+      switch (rec.type) {
+        case kEntryType: {
+          Entry e;
+          Status s = DecodeEntry(rec.data, &e);
+          if (!s.ok()) return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
+          s = PlaceEntry(std::move(e), &out.entries, &base, d);
+          if (!s.ok()) return Fail(s);
+          break;
+        }
+        case kStateType: {
+          Status s = DecodeHardState(rec.data, &out.state);
+          if (!s.ok()) return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
+          break;
+        }
+        case kMetadataType:
+          if (md && *md != rec.data)
+            return Fail(Status(StatusCode::kMetadataConflict, "wal: conflicting metadata found" + where()));
+          if (rec.has_data)
+            md = std::string(rec.data);
+          else
+            md.reset();
+          break;
+        case kCrcType:
+          break;  // checked and adopted by the decoder
+        case kSnapshotType: {
+          Snapshot s;
+          Status st = DecodeSnapshot(rec.data, &s);
+          if (!st.ok()) return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where()));
+          if (!inclusive && s.index == start.index) {
+            if (s.term != start.term) {
+              return Fail(Status(StatusCode::kSnapshotMismatch,
+                                 "wal: snapshot at index " + std::to_string(s.index) + " has term " +
+                                     std::to_string(s.term) + ", expected " + std::to_string(start.term) + where()));
+            }
+            match = true;
+          }
+          break;
+        }
+        default:
+          return Fail(Status(StatusCode::kCorruption, "wal: unexpected block type " + std::to_string(rec.type) + where()));
+      }
+    }
+    if (!err.ok()) {
+      // Read mode may stop at a torn last record; write mode must read to a
+      // clean end so that appends follow valid data.
+      if (write_mode || err.code() != StatusCode::kUnexpectedEof) return Fail(err);
+    }
+    if (inclusive && enti < at_index) {
+      return Fail(Status(StatusCode::kIndexNotFound, "wal: index " + std::to_string(at_index) +
+                                                         " not found; the log ends at " + std::to_string(enti)));
+    }
+    if (md) out.metadata = *md;
+    metadata = std::move(md);
+    if (!write_mode) {
+      for (auto& seg : segments) seg.file->Close().IgnoreError();
+      segments.clear();
+      state = State::kReadOnly;
+      if (!match) {
+        return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(start.index) + ", term " +
+                                                         std::to_string(start.term) + "} not found in " + dir);
+      }
+      return out;
+    }
+    // Write mode (etcd swallows kSnapshotNotFound here). Zero everything
+    // after the last valid record of the tail: bytes past a zero length word
+    // may be a torn write that later appends must not leave half-covered.
+    const uint64_t off = d.last_valid_offset();
+    auto size = tail()->Size();
+    if (!size.has_value()) return Fail(size.error());
+    Status s = tail()->Truncate(off);
+    if (s.ok()) s = tail()->Allocate(*size);
+    if (!s.ok()) return Fail(s);
+    crc = d.crc();
+    writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
+    state = State::kAppending;
+    return out;
+  }
+
+  Status Fail(Status s) {
+    state = State::kFailed;
+    return s;
+  }
+};
+
+WAL::WAL(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+WAL::~WAL() {
+  if (impl_) Close().IgnoreError();
+}
+
+namespace {
+
+Result<std::unique_ptr<WAL::Impl>> OpenImpl(const std::string& dir, uint64_t index, const Options& options,
+                                            bool write) {
+  WAL_RETURN_IF_ERROR(CheckOptions(options));
+  auto impl = std::make_unique<WAL::Impl>();
+  impl->options = options;
+  impl->fs = FileSystemOf(options);
+  impl->dir = dir;
+  impl->write_mode = write;
+  WAL_ASSIGN_OR_RETURN(auto sel, SelectSegments(impl->fs, dir, index));
+  for (size_t i = sel.from; i < sel.segments.size(); ++i) {
+    OpenOptions o;
+    o.write = write;
+    const std::string path = JoinPath(dir, sel.segments[i].name);
+    WAL_ASSIGN_OR_RETURN(auto f, impl->fs->Open(path, o));
+    if (write) WAL_RETURN_IF_ERROR(f->TryLock());
+    impl->segments.push_back({sel.segments[i], std::move(f)});
+  }
+  if (write) {
+    impl->pipeline = std::make_unique<SegmentPipeline>(impl->fs, dir, options.segment_size_bytes,
+                                                       options.background_segment_preparation);
+  }
+  return impl;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_view metadata,
+                                         const Options& options) {
+  WAL_RETURN_IF_ERROR(CheckOptions(options));
+  FileSystem* fs = FileSystemOf(options);
+  const std::string dir = CleanPath(dir_in);
+  if (Exist(dir, options)) return Status(StatusCode::kAlreadyExists, "wal: " + dir + " already holds a WAL");
+
+  // Build the WAL in <dir>.tmp and rename it into place, so a crash never
+  // leaves a half-initialised WAL directory (etcd #5270).
+  const std::string tmp = dir + ".tmp";
+  WAL_RETURN_IF_ERROR(RemoveAll(fs, tmp));
+  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700));
+
+  auto impl = std::make_unique<Impl>();
+  impl->options = options;
+  impl->fs = fs;
+  impl->dir = dir;
+  impl->write_mode = true;
+  if (metadata.data() != nullptr) impl->metadata = std::string(metadata);
+
+  const SegmentName first{0, 0, SegmentFileName(0, 0)};
+  OpenOptions o;
+  o.write = true;
+  o.create = true;
+  o.truncate = true;
+  o.mode = 0600;
+  WAL_ASSIGN_OR_RETURN(auto f, fs->Open(JoinPath(tmp, first.name), o));
+  WAL_RETURN_IF_ERROR(f->Lock());
+  WAL_RETURN_IF_ERROR(f->Allocate(options.segment_size_bytes));
+  impl->segments.push_back({first, std::move(f)});
+  impl->writer = std::make_unique<PageWriter>(impl->tail(), 0, options.write_buffer_bytes);
+  impl->state = Impl::State::kAppending;
+  WAL_RETURN_IF_ERROR(impl->WriteCrc());
+  WAL_RETURN_IF_ERROR(impl->WriteMetadata());
+  WAL_RETURN_IF_ERROR(impl->WriteSnapshot(Snapshot{}));
+  WAL_RETURN_IF_ERROR(impl->SyncLocked());
+  // Make the file's entry in the tmp directory durable before the directory
+  // is renamed (etcd skips this; a strict file system may lose the entry).
+  if (!options.unsafe_no_fsync) WAL_RETURN_IF_ERROR(fs->SyncDir(tmp));
+
+  // As etcd: whatever else was in `dir` goes (Create refused if it held a
+  // *.wal file). The open file and its lock survive the rename.
+  WAL_RETURN_IF_ERROR(RemoveAll(fs, dir));
+  WAL_RETURN_IF_ERROR(fs->Rename(tmp, dir));
+  // The rename is durable only once the parent directory is synced.
+  if (!options.unsafe_no_fsync) WAL_RETURN_IF_ERROR(fs->SyncDir(ParentDir(dir)));
+  impl->pipeline = std::make_unique<SegmentPipeline>(fs, dir, options.segment_size_bytes,
+                                                     options.background_segment_preparation);
+  return std::unique_ptr<WAL>(new WAL(std::move(impl)));
+}
+
+Result<std::unique_ptr<WAL>> WAL::Open(const std::string& dir, const Snapshot& snap, const Options& options) {
+  WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, snap.index, options, /*write=*/true));
+  impl->start = snap;
+  return std::unique_ptr<WAL>(new WAL(std::move(impl)));
+}
+
+Result<std::unique_ptr<WAL>> WAL::OpenForRead(const std::string& dir, const Snapshot& snap, const Options& options) {
+  WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, snap.index, options, /*write=*/false));
+  impl->start = snap;
+  return std::unique_ptr<WAL>(new WAL(std::move(impl)));
+}
+
+Result<std::unique_ptr<WAL>> WAL::OpenAtIndex(const std::string& dir, uint64_t index, const Options& options) {
+  WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, index, options, /*write=*/true));
+  impl->inclusive = true;
+  impl->at_index = index;
+  return std::unique_ptr<WAL>(new WAL(std::move(impl)));
+}
+
+Result<ReadAllResult> WAL::ReadAll() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->ReadAllLocked();
+}
+
+Status WAL::Save(const HardState& state, std::span<const Entry> entries) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  return impl_->SaveLocked(state, entries);
+}
+
+Status WAL::SaveEntry(const Entry& entry) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  return impl_->WriteEntry(entry);
+}
+
+Status WAL::SaveState(const HardState& state) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  return impl_->WriteState(state);
+}
+
+Status WAL::SaveSnapshot(const Snapshot& snap) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  WAL_RETURN_IF_ERROR(impl_->WriteSnapshot(snap));
+  impl_->enti = std::max(impl_->enti, snap.index);
+  return impl_->SyncLocked();
+}
+
+Status WAL::Sync() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  return impl_->SyncLocked();
+}
+
+Status WAL::Cut() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  return impl_->CutLocked();
+}
+
+Status WAL::ReleaseLockTo(uint64_t index) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  Impl& w = *impl_;
+  if (!w.write_mode || w.segments.empty()) return Status::Ok();
+  // Keep the segment before the first one starting at or after `index`: it
+  // may still hold entries <= index.
+  size_t n = w.segments.size();
+  size_t smaller = n - 1;
+  for (size_t i = 0; i < n; ++i) {
+    if (w.segments[i].name.index >= index) {
+      if (i == 0) return Status::Ok();
+      smaller = i - 1;
+      break;
+    }
+  }
+  if (smaller == 0) return Status::Ok();
+  for (size_t i = 0; i < smaller; ++i) w.segments[i].file->Close().IgnoreError();  // closing drops the lock
+  w.segments.erase(w.segments.begin(), w.segments.begin() + static_cast<std::ptrdiff_t>(smaller));
+  return Status::Ok();
+}
+
+Status WAL::Close() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->CloseLocked();
+}
+
+const std::string& WAL::dir() const { return impl_->dir; }
+
+WalStats WAL::stats() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->stats;
+}
+
+uint64_t WAL::last_index() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->enti;
+}
+
+bool Exist(const std::string& dir) { return Exist(dir, Options{}); }
+
+bool Exist(const std::string& dir, const Options& options) {
+  auto names = FileSystemOf(options)->ListDir(dir);
+  if (!names.has_value()) return false;
+  for (const auto& n : *names) {
+    if (n.size() >= 4 && n.compare(n.size() - 4, 4, ".wal") == 0) return true;
+  }
+  return false;
+}
+
+}  // namespace wal
