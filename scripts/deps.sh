@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The one place that lists the Debian packages this project needs. Installs
+# the missing ones with apt-get (as root, or through sudo).
+set -euo pipefail
+
+PACKAGES=(
+  # build
+  cmake g++ make pkg-config
+  # library
+  libisal-dev
+  # walctl
+  libcli11-dev
+  # tests and benchmarks
+  libgtest-dev libgmock-dev libbenchmark-dev
+  libprotobuf-dev protobuf-compiler          # cross-check of our protobuf coding
+  golang-go golang-etcd-server-dev           # etcd's own wal package, for interop tests
+  etcd-server etcd-client                    # a real etcd server, for interop tests
+  clang-14 libclang-rt-14-dev                # libFuzzer and sanitizer runtimes
+)
+
+missing=()
+for p in "${PACKAGES[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+
+if [ ${#missing[@]} -eq 0 ]; then
+  exit 0
+fi
+
+echo "deps: installing ${missing[*]}" >&2
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
