@@ -6,7 +6,11 @@
 #include <algorithm>
 #include <chrono>
 #include <cstring>
+#include <condition_variable>
+#include <deque>
+#include <functional>
 #include <mutex>
+#include <thread>
 #include <optional>
 
 #include "src/coding.h"
@@ -77,7 +81,10 @@ struct WAL::Impl {
 
   struct Segment {
     SegmentName name;
-    std::unique_ptr<File> file;
+    // Shared so that a group-commit leader can fdatasync a segment outside
+    // the lock while ReleaseLockTo drops it: the descriptor (and its lock)
+    // closes when the last user lets go.
+    std::shared_ptr<File> file;
   };
 
   Options options;
@@ -103,6 +110,23 @@ struct WAL::Impl {
   WalStats stats;
   std::vector<uint8_t> scratch;
   mutable std::mutex mu;
+
+  // Group commit (guarded by mu). Positions are LSNs: frame bytes appended
+  // since this WAL object was created or opened, across segments.
+  uint64_t appended_lsn = 0;
+  uint64_t durable_lsn = 0;
+  bool sync_running = false;  // a leader is in fdatasync, without mu
+  std::condition_variable sync_cv;
+
+  // Pipelined durability (SaveAsync). The syncer thread makes
+  // requested_lsn durable and reports the raft index that covers.
+  uint64_t requested_lsn = 0;
+  std::deque<std::pair<uint64_t, uint64_t>> pending;  // (lsn, last raft index of that save)
+  uint64_t durable_index = 0;
+  std::function<void(uint64_t)> on_durable;
+  std::thread syncer;
+  bool syncer_stop = false;
+  std::condition_variable syncer_cv;
 
   ~Impl() {
     if (pipeline) pipeline->Close();
@@ -157,6 +181,7 @@ struct WAL::Impl {
     if (!s.ok()) return Stop(s);
     crc = rec_crc;
     stats.bytes_written += kFrameHeaderBytes + rec_len + pad;
+    appended_lsn += kFrameHeaderBytes + rec_len + pad;
     return Status::Ok();
   }
 
@@ -195,7 +220,81 @@ struct WAL::Impl {
     stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
     if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
     if (!s.ok()) return Stop(s);
+    MarkDurable(appended_lsn);
     return Status::Ok();
+  }
+
+  void MarkDurable(uint64_t lsn) {
+    if (lsn <= durable_lsn) return;
+    durable_lsn = lsn;
+    while (!pending.empty() && pending.front().first <= lsn) {
+      durable_index = pending.front().second;
+      pending.pop_front();
+    }
+  }
+
+  // Group commit: returns once everything up to `lsn` is durable. One
+  // caller at a time becomes the leader: it flushes the write buffer under
+  // the lock, then fdatasyncs WITHOUT the lock, so other threads keep
+  // appending meanwhile and the next leader covers all of them with one
+  // fdatasync. The others wait for a leader whose sync covers them.
+  Status SyncTo(std::unique_lock<std::mutex>& lk, uint64_t lsn) {
+    while (true) {
+      if (!stopped.ok()) return stopped.WithContext("wal: stopped after an earlier write or sync failure");
+      if (durable_lsn >= lsn) return Status::Ok();
+      if (sync_running) {
+        sync_cv.wait(lk);
+        continue;
+      }
+      Status s = writer->Flush();
+      if (!s.ok()) return Stop(s);
+      const uint64_t target = appended_lsn;
+      if (options.unsafe_no_fsync) {
+        MarkDurable(target);
+        continue;
+      }
+      std::shared_ptr<File> f = segments.back().file;
+      sync_running = true;
+      lk.unlock();
+      auto t0 = std::chrono::steady_clock::now();
+      s = f->Sync();
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+      lk.lock();
+      sync_running = false;
+      ++stats.syncs;
+      stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
+      if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
+      sync_cv.notify_all();
+      if (!s.ok()) return Stop(s);
+      MarkDurable(target);
+    }
+  }
+
+  // The SaveAsync syncer: makes requested_lsn durable, then reports.
+  void RunSyncer() {
+    std::unique_lock<std::mutex> lk(mu);
+    while (true) {
+      syncer_cv.wait(lk, [&] { return syncer_stop || (requested_lsn > durable_lsn && stopped.ok()); });
+      if (syncer_stop && (requested_lsn <= durable_lsn || !stopped.ok())) return;
+      const uint64_t before = durable_index;
+      SyncTo(lk, requested_lsn).IgnoreError();  // a failure stops the WAL; callers see it
+      if (on_durable && durable_index != before) {
+        auto cb = on_durable;
+        uint64_t idx = durable_index;
+        lk.unlock();
+        cb(idx);
+        lk.lock();
+      }
+    }
+  }
+
+  void StopSyncer(std::unique_lock<std::mutex>& lk) {
+    if (!syncer.joinable()) return;
+    syncer_stop = true;
+    syncer_cv.notify_all();
+    lk.unlock();
+    syncer.join();
+    lk.lock();
   }
 
   Status SyncDirLocked() {
@@ -234,21 +333,25 @@ struct WAL::Impl {
     return Status::Ok();
   }
 
-  Status SaveLocked(const HardState& st, std::span<const Entry> entries) {
+  // Writes the records of a Save and cuts if the segment is full; reports
+  // whether raft requires them to be synced (raft.MustSync: a commit-only
+  // change need not be).
+  Status AppendLocked(const HardState& st, std::span<const Entry> entries, bool* must_sync) {
+    *must_sync = false;
     if (st.empty() && entries.empty()) return Status::Ok();
-    // raft.MustSync: a commit-only change need not be synced.
-    const bool must_sync = !entries.empty() || st.vote != hard_state.vote || st.term != hard_state.term;
+    *must_sync = !entries.empty() || st.vote != hard_state.vote || st.term != hard_state.term;
     for (const Entry& e : entries) WAL_RETURN_IF_ERROR(WriteEntry(e));
     WAL_RETURN_IF_ERROR(WriteState(st));
-    // etcd decides on the flushed size (not counting the write buffer).
-    if (writer->flushed_offset() < options.segment_size_bytes) {
-      return must_sync ? SyncLocked() : Status::Ok();
-    }
-    return CutLocked();
+    // etcd decides on the flushed size (not counting the write buffer); a
+    // cut syncs everything written so far.
+    if (writer->flushed_offset() >= options.segment_size_bytes) return CutLocked();
+    return Status::Ok();
   }
 
-  Status CloseLocked() {
+  Status CloseLocked(std::unique_lock<std::mutex>& lk) {
     if (state == State::kClosed) return Status::Ok();
+    StopSyncer(lk);
+    sync_cv.wait(lk, [&] { return !sync_running; });
     if (pipeline) pipeline->Close();
     Status result;
     if (state == State::kAppending) {
@@ -292,7 +395,6 @@ struct WAL::Impl {
 
   Result<ReadAllResult> ReadAllLocked() {
     if (state != State::kReading) return Status(StatusCode::kDecoderNotFound, "wal: ReadAll needs a WAL in read mode");
-    std::vector<std::unique_ptr<File>> owned;  // empty in write mode
     std::vector<SegmentInput> inputs;
     for (auto& seg : segments) inputs.push_back({seg.name.name, seg.file.get()});
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes);
@@ -386,6 +488,7 @@ struct WAL::Impl {
     crc = d.crc();
     writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
     state = State::kAppending;
+    if (!out.entries.empty()) durable_index = out.entries.back().index;
     return out;
   }
 
@@ -505,9 +608,49 @@ Result<ReadAllResult> WAL::ReadAll() {
 }
 
 Status WAL::Save(const HardState& state, std::span<const Entry> entries) {
-  std::lock_guard<std::mutex> l(impl_->mu);
+  std::unique_lock<std::mutex> lk(impl_->mu);
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
-  return impl_->SaveLocked(state, entries);
+  bool must_sync;
+  WAL_RETURN_IF_ERROR(impl_->AppendLocked(state, entries, &must_sync));
+  if (!entries.empty()) impl_->pending.emplace_back(impl_->appended_lsn, entries.back().index);
+  if (!must_sync) return Status::Ok();
+  return impl_->SyncTo(lk, impl_->appended_lsn);
+}
+
+Result<uint64_t> WAL::SaveAsync(const HardState& state, std::span<const Entry> entries) {
+  std::unique_lock<std::mutex> lk(impl_->mu);
+  Impl& w = *impl_;
+  WAL_RETURN_IF_ERROR(w.CheckAppendable());
+  bool must_sync;
+  WAL_RETURN_IF_ERROR(w.AppendLocked(state, entries, &must_sync));
+  if (!entries.empty()) w.pending.emplace_back(w.appended_lsn, entries.back().index);
+  if (w.appended_lsn > w.durable_lsn) {
+    w.requested_lsn = std::max(w.requested_lsn, w.appended_lsn);
+    if (!w.syncer.joinable()) w.syncer = std::thread([&w] { w.RunSyncer(); });
+    w.syncer_cv.notify_all();
+  }
+  return w.appended_lsn;
+}
+
+Status WAL::WaitDurable(uint64_t ticket) {
+  std::unique_lock<std::mutex> lk(impl_->mu);
+  if (impl_->state != Impl::State::kAppending && impl_->state != Impl::State::kClosed) {
+    return impl_->CheckAppendable();
+  }
+  if (impl_->state == Impl::State::kClosed) {
+    return impl_->durable_lsn >= ticket ? Status::Ok() : Status(StatusCode::kFailedPrecondition, "wal: closed");
+  }
+  return impl_->SyncTo(lk, ticket);
+}
+
+uint64_t WAL::DurableIndex() const {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  return impl_->durable_index;
+}
+
+void WAL::SetDurableCallback(std::function<void(uint64_t)> callback) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  impl_->on_durable = std::move(callback);
 }
 
 Status WAL::SaveEntry(const Entry& entry) {
@@ -523,17 +666,17 @@ Status WAL::SaveState(const HardState& state) {
 }
 
 Status WAL::SaveSnapshot(const Snapshot& snap) {
-  std::lock_guard<std::mutex> l(impl_->mu);
+  std::unique_lock<std::mutex> lk(impl_->mu);
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
   WAL_RETURN_IF_ERROR(impl_->WriteSnapshot(snap));
   impl_->enti = std::max(impl_->enti, snap.index);
-  return impl_->SyncLocked();
+  return impl_->SyncTo(lk, impl_->appended_lsn);
 }
 
 Status WAL::Sync() {
-  std::lock_guard<std::mutex> l(impl_->mu);
+  std::unique_lock<std::mutex> lk(impl_->mu);
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
-  return impl_->SyncLocked();
+  return impl_->SyncTo(lk, impl_->appended_lsn);
 }
 
 Status WAL::Cut() {
@@ -558,14 +701,15 @@ Status WAL::ReleaseLockTo(uint64_t index) {
     }
   }
   if (smaller == 0) return Status::Ok();
-  for (size_t i = 0; i < smaller; ++i) w.segments[i].file->Close().IgnoreError();  // closing drops the lock
+  // Dropping the last reference closes the descriptor, which drops the lock
+  // (deferred if a group-commit leader is still syncing that file).
   w.segments.erase(w.segments.begin(), w.segments.begin() + static_cast<std::ptrdiff_t>(smaller));
   return Status::Ok();
 }
 
 Status WAL::Close() {
-  std::lock_guard<std::mutex> l(impl_->mu);
-  return impl_->CloseLocked();
+  std::unique_lock<std::mutex> lk(impl_->mu);
+  return impl_->CloseLocked(lk);
 }
 
 const std::string& WAL::dir() const { return impl_->dir; }

@@ -24,6 +24,7 @@
 #define WAL_WAL_H_
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -101,6 +102,19 @@ class WAL {
   // state with no entries. Cuts to a new segment once the flushed size of the
   // tail reaches Options::segment_size_bytes.
   Status Save(const HardState& state, std::span<const Entry> entries);
+  // Pipelined durability, in the spirit of etcd raft's AsyncStorageWrites:
+  // appends like Save (same records, same cut rule) but returns as soon as
+  // the records are in the write buffer, with a ticket. A background thread
+  // makes them durable with group commit while the caller appends the next
+  // batch. WaitDurable(ticket) blocks until the ticket is durable (or the WAL
+  // stopped); DurableIndex() is the raft index of the last entry known
+  // durable; the callback, if set, is called (on the syncer thread, without
+  // any WAL lock held) each time DurableIndex() advances.
+  Result<uint64_t> SaveAsync(const HardState& state, std::span<const Entry> entries);
+  Status WaitDurable(uint64_t ticket);
+  uint64_t DurableIndex() const;
+  void SetDurableCallback(std::function<void(uint64_t durable_index)> callback);
+
   // The seed's single-record appends; no sync, no cut.
   Status SaveEntry(const Entry& entry);
   Status SaveState(const HardState& state);  // no-op for an empty state
