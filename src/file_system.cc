@@ -17,7 +17,7 @@ std::string Parent(const std::string& path) {
 
 bool PathExists(FileSystem* fs, const std::string& path) { return fs->Stat(path).has_value(); }
 
-Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode) {
+Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode, bool sync_parents) {
   auto st = fs->Stat(path);
   if (st.has_value()) {
     if (!st->is_dir) return Status(StatusCode::kAlreadyExists, path + " exists and is not a directory");
@@ -25,10 +25,14 @@ Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode) {
   }
   if (st.error().code() != StatusCode::kNotFound) return st.error();
   std::string parent = Parent(path);
-  if (parent != path) WAL_RETURN_IF_ERROR(CreateDirAll(fs, parent, mode));
+  if (parent != path) WAL_RETURN_IF_ERROR(CreateDirAll(fs, parent, mode, sync_parents));
   Status s = fs->CreateDir(path, mode);
   if (s.code() == StatusCode::kAlreadyExists) return Status::Ok();  // lost a race; fine
-  return s;
+  WAL_RETURN_IF_ERROR(s);
+  // A new directory is an entry of its parent: durable only once the parent
+  // is synced.
+  if (sync_parents) WAL_RETURN_IF_ERROR(fs->SyncDir(parent));
+  return Status::Ok();
 }
 
 Status RemoveAll(FileSystem* fs, const std::string& path) {

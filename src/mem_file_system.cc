@@ -481,6 +481,21 @@ void MemFsState::RecoverFile(Inode& file, const std::string& path, const CrashPo
       result.Fill(tear_begin, tear_end, [&rng] { return static_cast<std::byte>(SplitMix64(rng)); });
     }
   }
+  if (policy.mode == CrashMode::kReorderHole && kept_end > first) {
+    // Writeback persisted a later page but not an earlier one (ALICE, etcd
+    // #6378): one sector of the kept unsynced range reads as it was before.
+    uint64_t first_sector = first / kSectorSize;
+    uint64_t last_sector = (kept_end - 1) / kSectorSize;
+    uint64_t sector = (first_sector + SplitMix64(rng) % (last_sector - first_sector + 1)) * kSectorSize;
+    uint64_t hole_begin = std::max(sector, first);
+    uint64_t hole_end = std::min(sector + kSectorSize, kept_end);
+    if (hole_end > hole_begin) {
+      if (hole_begin < durable.size()) result.CopyFrom(durable, hole_begin, std::min(hole_end, durable.size()));
+      if (hole_end > durable.size()) {
+        result.Fill(std::max(hole_begin, durable.size()), hole_end, [] { return std::byte{0}; });
+      }
+    }
+  }
   file.SetBoth(result);
 }
 

@@ -79,6 +79,28 @@ bool RecordDecoder::IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) 
   return false;
 }
 
+bool RecordDecoder::OnlyZerosAfter(uint64_t frame_end) {
+  if (!in_last_segment()) return false;
+  // A write torn at any byte or sector leaves its last sector partly old,
+  // partly new or garbage; past that sector the preallocated segment was
+  // never written and is all zeros. A damaged record with nothing but zeros
+  // after its last sector is therefore the last thing ever written: a torn
+  // write, not damage to data that was followed by more data.
+  uint64_t from = (frame_end + kSectorBytes - 1) / kSectorBytes * kSectorBytes;
+  if (from >= seg_size_) return true;
+  std::vector<uint8_t> chunk(static_cast<size_t>(std::min<uint64_t>(seg_size_ - from, 1 << 20)));
+  for (uint64_t pos = from; pos < seg_size_;) {
+    size_t want = static_cast<size_t>(std::min<uint64_t>(seg_size_ - pos, chunk.size()));
+    auto got = inputs_[seg_].file->ReadAt(pos, std::span(reinterpret_cast<std::byte*>(chunk.data()), want));
+    if (!got.has_value() || *got == 0) return false;
+    for (size_t i = 0; i < *got; ++i) {
+      if (chunk[i] != 0) return false;
+    }
+    pos += *got;
+  }
+  return true;
+}
+
 Result<bool> RecordDecoder::Next(RecordView* rec) {
   // Bounded by the number of segments: each pass either returns or moves on.
   while (seg_ < inputs_.size()) {
@@ -116,15 +138,15 @@ Result<bool> RecordDecoder::Next(RecordView* rec) {
     std::string_view bytes(reinterpret_cast<const char*>(p), static_cast<size_t>(fs.record_bytes));
     Status s = DecodeRecord(bytes, rec);
     if (!s.ok()) {
-      if (IsTorn(off + kFrameHeaderBytes, p, total))
-        return Fail(StatusCode::kUnexpectedEof, off, "torn record (a zeroed sector)");
+      if (IsTorn(off + kFrameHeaderBytes, p, total) || OnlyZerosAfter(off + kFrameHeaderBytes + total))
+        return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
       return Fail(StatusCode::kCorruption, off, std::string(s.message()));
     }
     if (rec->type != kCrcType) {
       uint32_t want = Crc32cExtend(crc_, rec->data);
       if (want != rec->crc) {
-        if (IsTorn(off + kFrameHeaderBytes, p, total))
-          return Fail(StatusCode::kUnexpectedEof, off, "torn record (a zeroed sector)");
+        if (IsTorn(off + kFrameHeaderBytes, p, total) || OnlyZerosAfter(off + kFrameHeaderBytes + total))
+          return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
         char msg[96];
         std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x) for a %s record", rec->crc, want,
                       std::string(RecordTypeName(rec->type)).c_str());

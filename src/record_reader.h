@@ -9,7 +9,9 @@
 //     partial length word, a malformed record or a CRC mismatch is an error;
 //     in the LAST segment it is reported as kUnexpectedEof (a torn write that
 //     Repair may cut off) when the frame runs past the end of the file or
-//     when some 512-byte sector of the record is all zeros, as etcd does;
+//     when some 512-byte sector of the record is all zeros (etcd's rule), or
+//     when nothing but zeros follows the sector where the record ends (a
+//     write torn at any byte, or a garbage last sector: see doc/recovery.md);
 //     otherwise it is kCrcMismatch (bad CRC) or kCorruption;
 //   - crc records are checked against the running CRC when it is non-zero,
 //     then adopted (etcd's rule), so a chain broken across segments is caught.
@@ -57,6 +59,7 @@ class RecordDecoder {
  private:
   Status EnsureLoaded(uint64_t offset, size_t n, const uint8_t** out);
   bool IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) const;
+  bool OnlyZerosAfter(uint64_t frame_end);
   Status Fail(StatusCode code, uint64_t offset, const std::string& what) const;
   Status SizeCurrent();
 

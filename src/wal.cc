@@ -17,6 +17,7 @@
 #include "src/crc32c.h"
 #include "src/page_writer.h"
 #include "src/proto.h"
+#include "src/mutants.h"
 #include "src/record_reader.h"
 #include "src/segment_names.h"
 #include "src/segment_pipeline.h"
@@ -209,10 +210,13 @@ struct WAL::Impl {
   }
 
   // Flush + fdatasync of the tail.
-  Status SyncLocked() {
+  Status SyncLocked(Mutant mutant) {
     Status s = writer->Flush();
     if (!s.ok()) return Stop(s);
-    if (options.unsafe_no_fsync) return Status::Ok();
+    if (options.unsafe_no_fsync || MutantActive(mutant)) {
+      MarkDurable(appended_lsn);
+      return Status::Ok();
+    }
     auto t0 = std::chrono::steady_clock::now();
     s = writer->file()->Sync();
     auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
@@ -257,7 +261,7 @@ struct WAL::Impl {
       sync_running = true;
       lk.unlock();
       auto t0 = std::chrono::steady_clock::now();
-      s = f->Sync();
+      s = MutantActive(Mutant::kSkipSaveSync) ? Status::Ok() : f->Sync();
       auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
       lk.lock();
       sync_running = false;
@@ -298,7 +302,7 @@ struct WAL::Impl {
   }
 
   Status SyncDirLocked() {
-    if (options.unsafe_no_fsync) return Status::Ok();
+    if (options.unsafe_no_fsync || MutantActive(Mutant::kSkipCutDirSync)) return Status::Ok();
     Status s = fs->SyncDir(dir);
     if (!s.ok()) return Stop(s);
     return Status::Ok();
@@ -310,7 +314,7 @@ struct WAL::Impl {
     const uint64_t off = writer->flushed_offset();
     Status s = tail()->Truncate(off);
     if (!s.ok()) return Stop(s);
-    WAL_RETURN_IF_ERROR(SyncLocked());
+    WAL_RETURN_IF_ERROR(SyncLocked(Mutant::kSkipCutOldTailSync));
     // 2. Write the new head into a prepared, preallocated tmp file.
     const uint64_t seq = segments.back().name.seq + 1;
     SegmentName name{seq, enti + 1, SegmentFileName(seq, enti + 1)};
@@ -324,7 +328,7 @@ struct WAL::Impl {
     WAL_RETURN_IF_ERROR(WriteState(hard_state));
     // 3. Make the head durable before the name appears, then the name: the
     //    rename is durable only once the directory is fsynced (etcd #6368).
-    WAL_RETURN_IF_ERROR(SyncLocked());
+    WAL_RETURN_IF_ERROR(SyncLocked(Mutant::kSkipCutHeadSync));
     s = fs->Rename(tmp_path, JoinPath(dir, name.name));
     if (!s.ok()) return Stop(s);
     WAL_RETURN_IF_ERROR(SyncDirLocked());
@@ -355,7 +359,7 @@ struct WAL::Impl {
     if (pipeline) pipeline->Close();
     Status result;
     if (state == State::kAppending) {
-      result = stopped.ok() ? SyncLocked() : stopped;
+      result = stopped.ok() ? SyncLocked(Mutant::kSkipSaveSync) : stopped;
     }
     for (auto& seg : segments) {
       Status s = seg.file->Close();
@@ -482,9 +486,15 @@ struct WAL::Impl {
     const uint64_t off = d.last_valid_offset();
     auto size = tail()->Size();
     if (!size.has_value()) return Fail(size.error());
-    Status s = tail()->Truncate(off);
-    if (s.ok()) s = tail()->Allocate(*size);
-    if (!s.ok()) return Fail(s);
+    if (!MutantActive(Mutant::kSkipZeroToEnd)) {
+      Status s = tail()->Truncate(off);
+      if (s.ok()) s = tail()->Allocate(*size);
+      // Make the zeros durable before anything is appended over them: if an
+      // append were torn while the old bytes were still on disk, stale
+      // frames could follow it (ALICE, etcd #6378). etcd does not sync here.
+      if (s.ok() && !options.unsafe_no_fsync) s = tail()->Sync();
+      if (!s.ok()) return Fail(s);
+    }
     crc = d.crc();
     writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
     state = State::kAppending;
@@ -543,7 +553,7 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   // leaves a half-initialised WAL directory (etcd #5270).
   const std::string tmp = dir + ".tmp";
   WAL_RETURN_IF_ERROR(RemoveAll(fs, tmp));
-  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700));
+  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync));
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -567,17 +577,21 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   WAL_RETURN_IF_ERROR(impl->WriteCrc());
   WAL_RETURN_IF_ERROR(impl->WriteMetadata());
   WAL_RETURN_IF_ERROR(impl->WriteSnapshot(Snapshot{}));
-  WAL_RETURN_IF_ERROR(impl->SyncLocked());
+  WAL_RETURN_IF_ERROR(impl->SyncLocked(Mutant::kSkipCreateFileSync));
   // Make the file's entry in the tmp directory durable before the directory
   // is renamed (etcd skips this; a strict file system may lose the entry).
-  if (!options.unsafe_no_fsync) WAL_RETURN_IF_ERROR(fs->SyncDir(tmp));
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCreateTmpDirSync)) {
+    WAL_RETURN_IF_ERROR(fs->SyncDir(tmp));
+  }
 
   // As etcd: whatever else was in `dir` goes (Create refused if it held a
   // *.wal file). The open file and its lock survive the rename.
   WAL_RETURN_IF_ERROR(RemoveAll(fs, dir));
   WAL_RETURN_IF_ERROR(fs->Rename(tmp, dir));
   // The rename is durable only once the parent directory is synced.
-  if (!options.unsafe_no_fsync) WAL_RETURN_IF_ERROR(fs->SyncDir(ParentDir(dir)));
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCreateParentSync)) {
+    WAL_RETURN_IF_ERROR(fs->SyncDir(ParentDir(dir)));
+  }
   impl->pipeline = std::make_unique<SegmentPipeline>(fs, dir, options.segment_size_bytes,
                                                      options.background_segment_preparation);
   return std::unique_ptr<WAL>(new WAL(std::move(impl)));

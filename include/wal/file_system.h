@@ -93,8 +93,9 @@ class FileSystem {
 };
 
 // Helpers built on the interface.
-// mkdir -p with `mode` for each created level.
-Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode);
+// mkdir -p with `mode` for each created level. With `sync_parents`, the
+// parent of each created level is synced so the new entries are durable.
+Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode, bool sync_parents = false);
 // rm -rf; OK when `path` does not exist.
 Status RemoveAll(FileSystem* fs, const std::string& path);
 bool PathExists(FileSystem* fs, const std::string& path);

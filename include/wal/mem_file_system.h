@@ -37,6 +37,8 @@
 //   L, the 512-byte-aligned sector holding the last such byte is torn: its
 //   part at or after f and before the file's end becomes zeros
 //   (tear_with_zeros) or random garbage. Durable bytes before f survive.
+// - kReorderHole:      as kKeepRandomPrefix; then one sector of [f, kept end)
+//   reverts to D (zeros past D's end): pages written back out of order.
 // - kKeepAll:          a process crash: live data and entries stay, durable
 //   images stay as they were (a later power loss can still lose them).
 // Randomness comes from `seed` mixed with each file's path, so the same seed
@@ -66,6 +68,10 @@ enum class CrashMode {
   kKeepRandomPrefix,
   kTearLastSector,
   kKeepAll,
+  // As kKeepRandomPrefix, then one random 512-byte sector inside the kept
+  // unsynced range reverts to its durable bytes (zeros past the durable
+  // end): the file system wrote back a later page before an earlier one.
+  kReorderHole,
 };
 
 struct CrashPolicy {
