@@ -16,7 +16,7 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
   FileSystem* fs = FileSystemOf(options);
   WAL_ASSIGN_OR_RETURN(auto sel, SelectSegments(fs, dir, snap.index));
   WAL_ASSIGN_OR_RETURN(auto files, OpenSegmentsReadOnly(fs, dir, sel.segments, sel.from));
-  RecordDecoder d(InputsOf(sel.segments, sel.from, files), options.read_chunk_bytes);
+  RecordDecoder d(InputsOf(sel.segments, sel.from, files), options.read_chunk_bytes, options.torn_write_rule);
   std::optional<std::string> md;
   bool match = false;
   RecordView rec;
@@ -71,7 +71,7 @@ Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const
   FileSystem* fs = FileSystemOf(options);
   WAL_ASSIGN_OR_RETURN(auto segs, ListSegments(fs, dir));
   WAL_ASSIGN_OR_RETURN(auto files, OpenSegmentsReadOnly(fs, dir, segs, 0));
-  RecordDecoder d(InputsOf(segs, 0, files), options.read_chunk_bytes);
+  RecordDecoder d(InputsOf(segs, 0, files), options.read_chunk_bytes, options.torn_write_rule);
   std::vector<Snapshot> snaps;
   HardState state;
   RecordView rec;
@@ -111,7 +111,7 @@ Result<bool> Repair(const std::string& dir, const Options& options) {
   // A writer holds this lock; repairing under it would corrupt its appends.
   // (etcd blocks here; we report kLocked instead of hanging.)
   WAL_RETURN_IF_ERROR(f->TryLock());
-  RecordDecoder d({SegmentInput{last.name, f.get()}}, options.read_chunk_bytes);
+  RecordDecoder d({SegmentInput{last.name, f.get()}}, options.read_chunk_bytes, options.torn_write_rule);
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);

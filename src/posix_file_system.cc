@@ -16,11 +16,21 @@
 #include <cstring>
 #include <string>
 
+#include "src/posix_syscalls.h"
 #include "wal/file_system.h"
 
 namespace wal {
 
+namespace internal {
+PosixSyscalls& Syscalls() {
+  static PosixSyscalls table = {::pread, ::pwrite, ::fdatasync, ::fallocate, ::ftruncate};
+  return table;
+}
+}  // namespace internal
+
 namespace {
+
+using internal::Syscalls;
 
 constexpr int kMaxEintrRetries = 1000;
 
@@ -63,7 +73,7 @@ class PosixFile final : public File {
     size_t done = 0;
     int eintr = 0;
     while (done < out.size()) {
-      ssize_t n = ::pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      ssize_t n = Syscalls().pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
         return ErrnoStatus("pread", path_, errno);
@@ -79,7 +89,7 @@ class PosixFile final : public File {
     size_t done = 0;
     int eintr = 0;
     while (done < data.size()) {
-      ssize_t n = ::pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      ssize_t n = Syscalls().pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
         return ErrnoStatus("pwrite", path_, errno);
@@ -100,7 +110,7 @@ class PosixFile final : public File {
   Status Truncate(uint64_t size) override {
     if (fd_ < 0) return Closed();
     int eintr = 0;
-    while (::ftruncate(fd_, static_cast<off_t>(size)) != 0) {
+    while (Syscalls().ftruncate(fd_, static_cast<off_t>(size)) != 0) {
       if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
       return ErrnoStatus("ftruncate", path_, errno);
     }
@@ -112,7 +122,7 @@ class PosixFile final : public File {
     if (size == 0) return Status::Ok();
     int eintr = 0;
     while (true) {
-      if (::fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) return Status::Ok();
+      if (Syscalls().fallocate(fd_, 0, 0, static_cast<off_t>(size)) == 0) return Status::Ok();
       int err = errno;
       if (err == EINTR && ++eintr < kMaxEintrRetries) continue;
       if (err == EOPNOTSUPP || err == ENOSYS || err == EINTR) break;  // fall back, as etcd does
@@ -128,7 +138,7 @@ class PosixFile final : public File {
     // No EINTR retry loop here on purpose: fdatasync is not interrupted by
     // signals on Linux, and after any failure the page-cache state is
     // unknown (fsyncgate), so the caller must stop, not retry.
-    if (::fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
+    if (Syscalls().fdatasync(fd_) != 0) return ErrnoStatus("fdatasync", path_, errno);
     return Status::Ok();
   }
 

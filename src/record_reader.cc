@@ -12,8 +12,8 @@ namespace {
 constexpr uint64_t kSectorBytes = 512;  // etcd's minSectorSize
 }
 
-RecordDecoder::RecordDecoder(std::vector<SegmentInput> inputs, size_t chunk_bytes)
-    : inputs_(std::move(inputs)), chunk_bytes_(std::max<size_t>(chunk_bytes, 4096)) {}
+RecordDecoder::RecordDecoder(std::vector<SegmentInput> inputs, size_t chunk_bytes, TornWriteRule rule)
+    : inputs_(std::move(inputs)), chunk_bytes_(std::max<size_t>(chunk_bytes, 4096)), rule_(rule) {}
 
 const std::string& RecordDecoder::segment_name() const {
   static const std::string kNone = "<none>";
@@ -80,7 +80,7 @@ bool RecordDecoder::IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) 
 }
 
 bool RecordDecoder::OnlyZerosAfter(uint64_t frame_end) {
-  if (!in_last_segment()) return false;
+  if (!in_last_segment() || rule_ != TornWriteRule::kZeroTail) return false;
   // A write torn at any byte or sector leaves its last sector partly old,
   // partly new or garbage; past that sector the preallocated segment was
   // never written and is all zeros. A damaged record with nothing but zeros

@@ -26,6 +26,7 @@
 
 #include "src/proto.h"
 #include "wal/file_system.h"
+#include "wal/options.h"
 
 namespace wal::internal {
 
@@ -36,7 +37,8 @@ struct SegmentInput {
 
 class RecordDecoder {
  public:
-  RecordDecoder(std::vector<SegmentInput> inputs, size_t chunk_bytes);
+  RecordDecoder(std::vector<SegmentInput> inputs, size_t chunk_bytes,
+                TornWriteRule rule = TornWriteRule::kZeroTail);
   RecordDecoder(const RecordDecoder&) = delete;
   RecordDecoder& operator=(const RecordDecoder&) = delete;
 
@@ -65,6 +67,7 @@ class RecordDecoder {
 
   std::vector<SegmentInput> inputs_;
   size_t chunk_bytes_;
+  TornWriteRule rule_;
   size_t seg_ = 0;
   uint64_t seg_size_ = 0;
   bool seg_size_known_ = false;

@@ -401,7 +401,7 @@ struct WAL::Impl {
     if (state != State::kReading) return Status(StatusCode::kDecoderNotFound, "wal: ReadAll needs a WAL in read mode");
     std::vector<SegmentInput> inputs;
     for (auto& seg : segments) inputs.push_back({seg.name.name, seg.file.get()});
-    RecordDecoder d(std::move(inputs), options.read_chunk_bytes);
+    RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
 
     ReadAllResult out;
     std::optional<std::string> md;

@@ -8,6 +8,23 @@ namespace wal {
 
 class FileSystem;
 
+// How a reader tells a torn write (kUnexpectedEof: Repair may cut it off)
+// from corruption (kCrcMismatch / kCorruption: nothing is cut) when a record
+// of the LAST segment fails to parse or to match its CRC. See doc/recovery.md.
+enum class TornWriteRule {
+  // etcd v3.x: torn only if some 512-byte sector of the record is all zeros.
+  // Use when you need exactly etcd's outcome classes. A write torn mid-sector,
+  // or a last sector of garbage, is then unrecoverable without an operator.
+  kEtcd,
+  // Also torn when nothing but zeros (never-written, preallocated space)
+  // follows the sector where the record ends: the record is the last thing
+  // ever written, so it cannot be followed by acknowledged data. Recovers
+  // from tears at any byte and from garbage last sectors. The price: a bit
+  // flip in the very last record of the log is cut off by Repair (kept in
+  // the .broken copy) instead of stopping the node.
+  kZeroTail,
+};
+
 struct Options {
   // etcd's SegmentSizeBytes. Segments are preallocated to this size, and Save
   // cuts to a new segment once the bytes flushed to the tail reach it (so a
@@ -34,6 +51,8 @@ struct Options {
   // decision is made on the flushed size, so this value changes where
   // segments are cut; keep 128 KiB for byte-identical output with etcd.
   uint32_t write_buffer_bytes = 128 * 1024;
+
+  TornWriteRule torn_write_rule = TornWriteRule::kZeroTail;
 
   // Size of each sequential read issued by readers.
   uint32_t read_chunk_bytes = 1 << 20;

@@ -1,0 +1,27 @@
+// The system calls the POSIX file system makes, through a table of function
+// pointers so tests can inject EINTR, short reads/writes, ENOSPC and EIO
+// into the real implementation (SQLite's aSyscall pattern). Production code
+// never changes the table.
+#ifndef WAL_SRC_POSIX_SYSCALLS_H_
+#define WAL_SRC_POSIX_SYSCALLS_H_
+
+#include <sys/types.h>
+
+#include <cstddef>
+
+namespace wal::internal {
+
+struct PosixSyscalls {
+  ssize_t (*pread)(int fd, void* buf, size_t n, off_t off);
+  ssize_t (*pwrite)(int fd, const void* buf, size_t n, off_t off);
+  int (*fdatasync)(int fd);
+  int (*fallocate)(int fd, int mode, off_t off, off_t len);
+  int (*ftruncate)(int fd, off_t len);
+};
+
+// The table in use. Tests may replace entries and must restore them.
+PosixSyscalls& Syscalls();
+
+}  // namespace wal::internal
+
+#endif  // WAL_SRC_POSIX_SYSCALLS_H_

@@ -1,0 +1,248 @@
+// Fault injection: I/O errors at every operation (fail-stop, fsyncgate),
+// ENOSPC with a half-written record, and short writes / EINTR / a missing
+// fallocate in the real POSIX file system.
+#include <gtest/gtest.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "src/posix_syscalls.h"
+#include "tests/test_util.h"
+#include "wal/mem_file_system.h"
+#include "wal/wal.h"
+
+namespace wal {
+namespace {
+
+constexpr char kDir[] = "/data/wal";
+
+std::vector<Entry> Batch(uint64_t first, int n, size_t size = 200) {
+  std::vector<Entry> v;
+  for (int i = 0; i < n; ++i) v.push_back(Entry{1, first + i, EntryType::kNormal, std::string(size, 'a' + i % 26)});
+  return v;
+}
+
+Options MemOptions(FileSystem* fs) {
+  Options o;
+  o.file_system = fs;
+  o.segment_size_bytes = 4096;
+  o.background_segment_preparation = false;
+  return o;
+}
+
+// Opens, reads (one Repair on a torn tail, as etcd's server does) and
+// returns the entries, or an error.
+Result<ReadAllResult> Recover(const std::string& dir, const Options& o) {
+  auto attempt = [&]() -> Result<ReadAllResult> {
+    WAL_ASSIGN_OR_RETURN(auto w, WAL::Open(dir, Snapshot{}, o));
+    WAL_ASSIGN_OR_RETURN(auto all, w->ReadAll());
+    WAL_RETURN_IF_ERROR(w->Close());
+    return all;
+  };
+  auto r = attempt();
+  if (!r.has_value() && r.error().code() == StatusCode::kUnexpectedEof) {
+    auto rep = Repair(dir, o);
+    if (!rep.has_value()) return rep.error();
+    if (!*rep) return Status(StatusCode::kCorruption, "repair refused");
+    r = attempt();
+  }
+  return r;
+}
+
+// An I/O error (EIO or ENOSPC) at any single operation stops the WAL: every
+// later mutating call fails, no fsync is issued after the failure, and a
+// reopen recovers everything acknowledged before it.
+TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
+  uint64_t total_ops = 0;
+  {
+    MemFileSystem fs;
+    auto w = WAL::Create(kDir, "m", MemOptions(&fs));
+    ASSERT_TRUE(w.has_value());
+    uint64_t base = fs.op_count();
+    for (int b = 0; b < 10; ++b) ASSERT_TRUE((*w)->Save(HardState{1, 1, uint64_t(b * 5)}, Batch(b * 5 + 1, 5)).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+    total_ops = fs.op_count() - base;
+  }
+  uint64_t cases = 0;
+  for (StatusCode code : {StatusCode::kIoError, StatusCode::kNoSpace}) {
+    for (uint64_t k = 0; k < total_ops; ++k) {
+      MemFileSystem fs;
+      auto w = WAL::Create(kDir, "m", MemOptions(&fs));
+      ASSERT_TRUE(w.has_value());
+      uint64_t seen = 0;
+      bool failed = false;
+      uint64_t syncs_after_failure = 0;
+      fs.SetOpHook([&](const OpInfo& op) {
+        if (failed && (op.kind == OpKind::kSync || op.kind == OpKind::kSyncDir)) ++syncs_after_failure;
+        if (seen++ == k) {
+          failed = true;
+          return Status(code, "injected");  // a one-off error: later ops would succeed
+        }
+        return Status::Ok();
+      });
+      uint64_t acked = 0;
+      bool saw_error = false;
+      for (int b = 0; b < 10; ++b) {
+        Status s = (*w)->Save(HardState{1, 1, uint64_t(b * 5)}, Batch(b * 5 + 1, 5));
+        if (s.ok()) {
+          ASSERT_FALSE(saw_error) << "a Save succeeded after an earlier failure (k=" << k << ")";
+          acked = uint64_t(b * 5 + 5);
+        } else {
+          saw_error = true;
+          EXPECT_EQ(s.code(), code) << s.ToString();
+        }
+      }
+      Status c = (*w)->Close();
+      if (saw_error) {
+        EXPECT_FALSE(c.ok()) << "Close must report the earlier failure";
+        EXPECT_FALSE((*w)->Sync().ok());
+      }
+      if (!failed) continue;  // k fell in Close's operations that ran fine
+      EXPECT_EQ(syncs_after_failure, 0u) << "fsync issued after a failed operation (k=" << k << ")";
+      w->reset();
+      fs.SetOpHook(nullptr);
+      // A process crash right after (the page cache survives).
+      fs.SimulateCrash(CrashPolicy{CrashMode::kKeepAll});
+      auto r = Recover(kDir, MemOptions(&fs));
+      ASSERT_TRUE(r.has_value()) << "k=" << k << ": " << r.error().ToString();
+      ASSERT_GE(r->entries.size(), acked) << "k=" << k;
+      for (size_t i = 0; i < r->entries.size(); ++i) ASSERT_EQ(r->entries[i].index, i + 1);
+      // Appendable again.
+      auto w2 = WAL::Open(kDir, Snapshot{}, MemOptions(&fs));
+      ASSERT_TRUE(w2.has_value());
+      ASSERT_TRUE((*w2)->ReadAll().has_value());
+      ASSERT_TRUE((*w2)->Save(HardState{2, 1, 1}, Batch(r->entries.size() + 1, 1)).ok());
+      ASSERT_TRUE((*w2)->Close().ok());
+      ++cases;
+    }
+  }
+  std::printf("[fault] fail-stop cases checked: %llu\n", static_cast<unsigned long long>(cases));
+  EXPECT_GT(cases, 20u);
+}
+
+// SaveAsync callers see a failed background sync too, and nothing after it.
+TEST(FaultInjection, AsyncSaveReportsAFailedSync) {
+  MemFileSystem fs;
+  Options o = MemOptions(&fs);
+  o.segment_size_bytes = 1 << 20;
+  auto w = WAL::Create(kDir, "m", o);
+  ASSERT_TRUE(w.has_value());
+  fs.SetOpHook([&](const OpInfo& op) {
+    return op.kind == OpKind::kSync ? Status(StatusCode::kIoError, "injected fdatasync failure") : Status::Ok();
+  });
+  auto t = (*w)->SaveAsync(HardState{1, 1, 0}, Batch(1, 3));
+  ASSERT_TRUE(t.has_value());
+  Status s = (*w)->WaitDurable(*t);
+  EXPECT_EQ(s.code(), StatusCode::kIoError) << s.ToString();
+  EXPECT_FALSE((*w)->SaveAsync(HardState{1, 1, 0}, Batch(4, 1)).has_value());
+  EXPECT_EQ((*w)->DurableIndex(), 0u);
+  fs.SetOpHook(nullptr);
+}
+
+// --- The real POSIX file system with syscalls that misbehave.
+
+class PosixFaults : public ::testing::Test {
+ protected:
+  void SetUp() override { saved_ = internal::Syscalls(); }
+  void TearDown() override { internal::Syscalls() = saved_; }
+  internal::PosixSyscalls saved_;
+};
+
+std::mt19937_64* g_rng;
+int g_eintr_left;
+
+ssize_t ChoppyPwrite(int fd, const void* buf, size_t n, off_t off) {
+  if ((*g_rng)() % 5 == 0 && g_eintr_left-- > 0) {
+    errno = EINTR;
+    return -1;
+  }
+  size_t take = n == 0 ? 0 : 1 + (*g_rng)() % n;
+  return ::pwrite(fd, buf, take, off);
+}
+ssize_t ChoppyPread(int fd, void* buf, size_t n, off_t off) {
+  if ((*g_rng)() % 5 == 0 && g_eintr_left-- > 0) {
+    errno = EINTR;
+    return -1;
+  }
+  size_t take = n == 0 ? 0 : 1 + (*g_rng)() % n;
+  return ::pread(fd, buf, take, off);
+}
+int NoFallocate(int, int, off_t, off_t) {
+  errno = EOPNOTSUPP;
+  return -1;
+}
+
+TEST_F(PosixFaults, ShortWritesShortReadsEintrAndNoFallocate) {
+  const uint64_t seed = testutil::Seed();
+  std::mt19937_64 rng(seed);
+  g_rng = &rng;
+  g_eintr_left = 200;
+  internal::Syscalls().pwrite = ChoppyPwrite;
+  internal::Syscalls().pread = ChoppyPread;
+  internal::Syscalls().fallocate = NoFallocate;
+  testutil::TempDir tmp;
+  const std::string dir = tmp.path() + "/wal";
+  Options o;
+  o.segment_size_bytes = 64 * 1024;
+  auto w = WAL::Create(dir, "meta", o);
+  ASSERT_TRUE(w.has_value()) << w.error().ToString();
+  std::vector<Entry> all;
+  for (int b = 0; b < 40; ++b) {
+    auto batch = Batch(all.size() + 1, 10, 1 + rng() % 3000);
+    ASSERT_TRUE((*w)->Save(HardState{1, 1, all.size()}, batch).ok()) << "seed " << seed;
+    all.insert(all.end(), batch.begin(), batch.end());
+  }
+  ASSERT_TRUE((*w)->Close().ok());
+  auto r = Recover(dir, o);
+  ASSERT_TRUE(r.has_value()) << r.error().ToString() << " seed " << seed;
+  EXPECT_EQ(r->entries, all) << "seed " << seed;
+}
+
+// ENOSPC in the middle of a flush: half a record reaches the file. The WAL
+// stops (no later append can follow the half record); a reopen sees a torn
+// tail, Repair cuts it, everything acknowledged is there.
+int g_pwrites_before_enospc;
+ssize_t EnospcPwrite(int fd, const void* buf, size_t n, off_t off) {
+  if (g_pwrites_before_enospc-- > 0) return ::pwrite(fd, buf, n, off);
+  if (g_pwrites_before_enospc == -1 && n > 1) return ::pwrite(fd, buf, n / 2, off);  // half, then ENOSPC
+  errno = ENOSPC;
+  return -1;
+}
+
+TEST_F(PosixFaults, EnospcMidRecordStopsTheWalAndRepairRecovers) {
+  for (int fail_at : {1, 2, 3, 5, 8}) {
+    testutil::TempDir tmp;
+    const std::string dir = tmp.path() + "/wal";
+    Options o;
+    o.segment_size_bytes = 1 << 20;
+    o.background_segment_preparation = false;
+    auto w = WAL::Create(dir, "meta", o);
+    ASSERT_TRUE(w.has_value());
+    internal::Syscalls().pwrite = EnospcPwrite;
+    g_pwrites_before_enospc = fail_at;
+    uint64_t acked = 0;
+    Status first_error;
+    for (int b = 0; b < 12; ++b) {
+      Status s = (*w)->Save(HardState{1, 1, acked}, Batch(b * 3 + 1, 3, 3000));
+      if (s.ok()) {
+        ASSERT_TRUE(first_error.ok()) << "append accepted after ENOSPC";
+        acked = uint64_t(b * 3 + 3);
+      } else if (first_error.ok()) {
+        first_error = s;
+      }
+    }
+    EXPECT_EQ(first_error.code(), StatusCode::kNoSpace) << first_error.ToString();
+    internal::Syscalls() = saved_;
+    w->reset();
+    auto r = Recover(dir, o);
+    ASSERT_TRUE(r.has_value()) << "fail_at " << fail_at << ": " << r.error().ToString();
+    EXPECT_GE(r->entries.size(), acked);
+    for (size_t i = 0; i < r->entries.size(); ++i) ASSERT_EQ(r->entries[i].index, i + 1);
+  }
+}
+
+}  // namespace
+}  // namespace wal
