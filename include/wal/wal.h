@@ -33,6 +33,7 @@
 
 #include "wal/file_system.h"
 #include "wal/options.h"
+#include "wal/reader.h"
 #include "wal/status.h"
 #include "wal/types.h"
 

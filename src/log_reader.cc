@@ -1,0 +1,85 @@
+#include "wal/reader.h"
+
+#include <vector>
+
+#include "src/proto.h"
+#include "src/record_reader.h"
+#include "src/wal_internal.h"
+
+namespace wal {
+
+using namespace internal;  // NOLINT
+
+struct LogReader::Impl {
+  SelectedSegments sel;
+  std::vector<std::unique_ptr<File>> files;
+  std::unique_ptr<RecordDecoder> decoder;
+  bool torn = false;
+  bool done = false;
+};
+
+LogReader::LogReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+LogReader::~LogReader() = default;
+
+Result<std::unique_ptr<LogReader>> LogReader::Open(const std::string& dir, const Snapshot& snap,
+                                                   const Options& options) {
+  WAL_RETURN_IF_ERROR(CheckOptions(options));
+  FileSystem* fs = FileSystemOf(options);
+  auto impl = std::make_unique<Impl>();
+  WAL_ASSIGN_OR_RETURN(impl->sel, SelectSegments(fs, dir, snap.index));
+  WAL_ASSIGN_OR_RETURN(impl->files, OpenSegmentsReadOnly(fs, dir, impl->sel.segments, impl->sel.from));
+  impl->decoder = std::make_unique<RecordDecoder>(InputsOf(impl->sel.segments, impl->sel.from, impl->files),
+                                                  options.read_chunk_bytes, options.torn_write_rule);
+  return std::unique_ptr<LogReader>(new LogReader(std::move(impl)));
+}
+
+bool LogReader::torn() const { return impl_->torn; }
+
+Result<bool> LogReader::Next(LogRecord* out) {
+  Impl& r = *impl_;
+  RecordView rec;
+  while (!r.done) {
+    auto n = r.decoder->Next(&rec);
+    if (!n.has_value()) {
+      if (n.error().code() != StatusCode::kUnexpectedEof) return n.error();
+      r.torn = true;
+      r.done = true;
+      return false;
+    }
+    if (!*n) {
+      r.done = true;
+      return false;
+    }
+    out->segment = r.decoder->segment_name();
+    out->offset = r.decoder->record_offset();
+    auto where = [&] { return " in " + r.decoder->segment_name() + " at offset " + std::to_string(out->offset); };
+    Status s;
+    switch (rec.type) {
+      case kCrcType:
+        continue;
+      case kMetadataType:
+        out->kind = LogRecord::Kind::kMetadata;
+        out->metadata.assign(rec.data);
+        return true;
+      case kEntryType:
+        out->kind = LogRecord::Kind::kEntry;
+        s = DecodeEntry(rec.data, &out->entry);
+        break;
+      case kStateType:
+        out->kind = LogRecord::Kind::kState;
+        s = DecodeHardState(rec.data, &out->state);
+        break;
+      case kSnapshotType:
+        out->kind = LogRecord::Kind::kSnapshot;
+        s = DecodeSnapshot(rec.data, &out->snapshot);
+        break;
+      default:
+        return Status(StatusCode::kCorruption, "wal: unexpected block type " + std::to_string(rec.type) + where());
+    }
+    if (!s.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where());
+    return true;
+  }
+  return false;
+}
+
+}  // namespace wal
