@@ -85,7 +85,8 @@ bool RecordDecoder::OnlyZerosAfter(uint64_t frame_end) {
   // partly new or garbage; past that sector the preallocated segment was
   // never written and is all zeros. A damaged record with nothing but zeros
   // after its last sector is therefore the last thing ever written: a torn
-  // write, not damage to data that was followed by more data.
+  // write, not damage to data that was followed by more data...
+  if (GenuineFrameAt(frame_end)) return false;  // ...unless a real record follows it in that sector
   uint64_t from = (frame_end + kSectorBytes - 1) / kSectorBytes * kSectorBytes;
   if (from >= seg_size_) return true;
   std::vector<uint8_t> chunk(static_cast<size_t>(std::min<uint64_t>(seg_size_ - from, 1 << 20)));
@@ -99,6 +100,27 @@ bool RecordDecoder::OnlyZerosAfter(uint64_t frame_end) {
     pos += *got;
   }
   return true;
+}
+
+bool RecordDecoder::GenuineFrameAt(uint64_t pos) {
+  // A frame that fits in the file and parses as a record of a known type is
+  // taken for real data (its CRC cannot be checked: the chain broke before
+  // it). Garbage from a torn sector essentially never passes this, and
+  // erring this way only reports corruption instead of cutting.
+  if (pos + kFrameHeaderBytes > seg_size_) return false;
+  std::vector<uint8_t> word(kFrameHeaderBytes);
+  auto got = inputs_[seg_].file->ReadAt(pos, std::span(reinterpret_cast<std::byte*>(word.data()), word.size()));
+  if (!got.has_value() || *got != word.size()) return false;
+  FrameSize fs = DecodeFrameWord(DecodeFixed64LE(word.data()));
+  if (fs.record_bytes == 0) return false;
+  uint64_t room = seg_size_ - pos - kFrameHeaderBytes;
+  if (fs.record_bytes > room || fs.pad_bytes > room - fs.record_bytes) return false;
+  std::vector<uint8_t> body(static_cast<size_t>(fs.record_bytes));
+  got = inputs_[seg_].file->ReadAt(pos + kFrameHeaderBytes, std::span(reinterpret_cast<std::byte*>(body.data()), body.size()));
+  if (!got.has_value() || *got != body.size()) return false;
+  RecordView rec;
+  if (!DecodeRecord(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()), &rec).ok()) return false;
+  return rec.type >= kMetadataType && rec.type <= kSnapshotType;
 }
 
 Result<bool> RecordDecoder::Next(RecordView* rec) {

@@ -62,6 +62,7 @@ class RecordDecoder {
   Status EnsureLoaded(uint64_t offset, size_t n, const uint8_t** out);
   bool IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) const;
   bool OnlyZerosAfter(uint64_t frame_end);
+  bool GenuineFrameAt(uint64_t pos);
   Status Fail(StatusCode code, uint64_t offset, const std::string& what) const;
   Status SizeCurrent();
 

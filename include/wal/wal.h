@@ -14,7 +14,8 @@
 //
 // Durability (doc/durability.md): Save makes its records durable (fdatasync)
 // before returning OK whenever raft requires it (any entry, or a term/vote
-// change); Sync, SaveSnapshot, Cut and Close always do. After any write or
+// change); Sync, SaveSnapshot, Cut and Close always do (Sync skips the
+// fdatasync only when nothing was written since the last successful one). After any write or
 // sync failure the WAL is stopped: every later mutating call returns the
 // original error, and no further fsync is attempted on the file.
 //
