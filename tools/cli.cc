@@ -1,0 +1,57 @@
+// The command line: subcommands, the exit-code footer, and parse errors
+// mapped to exit code 1.
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "tools/commands.h"
+#include "tools/common.h"
+
+namespace walctl {
+
+namespace {
+
+constexpr const char* kFooter = R"(Exit codes:
+  0  ok
+  1  usage: bad or conflicting flags, or a refused request
+  2  corruption, not a WAL directory, or a failed verify (a torn tail too)
+  3  I/O error, permission denied, or no such directory
+  4  locked: another process holds the WAL's lock
+walctl never modifies a WAL, except `walctl repair` without --dry-run
+(and `walctl demo`, which creates its own).)";
+
+}  // namespace
+
+int Main(int argc, char** argv) {
+  CLI::App app{"walctl: inspect, verify and repair a write-ahead log (etcd v3 format)", "walctl"};
+  app.footer(kFooter);
+  app.require_subcommand(1);
+  app.set_version_flag("--version", "walctl 0.1.0");
+  std::vector<Command> commands = {
+      AddDumpCommand(app), AddRecordsCommand(app), AddVerifyCommand(app),   AddRepairCommand(app),
+      AddInfoCommand(app), AddDemoCommand(app),    AddHoldLockCommand(app),
+  };
+  for (Command& c : commands) c.app->footer(kFooter);
+  // One line, as every other error: "walctl: <what>: <where>".
+  app.failure_message([&commands](const CLI::App*, const CLI::Error& e) {
+    std::string where = "walctl";
+    for (const Command& c : commands) {
+      if (c.app->parsed()) where += " " + c.app->get_name();
+    }
+    return std::string("walctl: ") + e.what() + ": " + where + " (see --help)\n";
+  });
+  // CLI11 reports parse errors (and --help) by exception; they end here and
+  // nowhere else. Every other failure is a wal::Status.
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    const int rc = app.exit(e);
+    return rc == 0 ? kExitOk : kExitUsage;
+  }
+  for (Command& c : commands) {
+    if (c.app->parsed()) return c.run();
+  }
+  return kExitUsage;  // unreachable: require_subcommand(1)
+}
+
+}  // namespace walctl

@@ -1,0 +1,199 @@
+// walctl info: an overview of a WAL directory.
+#include <array>
+#include <memory>
+#include <optional>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "src/proto.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+#include "tools/progress.h"
+#include "tools/scanner.h"
+#include "tools/text.h"
+#include "wal/file_system.h"
+
+namespace walctl {
+
+namespace {
+
+namespace internal = wal::internal;
+
+struct InfoFlags {
+  std::string dir;
+};
+
+struct SegmentStats {
+  uint64_t records = 0;
+  std::array<uint64_t, 6> by_type{};  // [1..5] = walpb record types, [0] = other
+  std::optional<uint64_t> first_entry, last_entry;
+  SegmentEnd end;
+  std::string lock;
+};
+
+struct LogStats {
+  bool has_metadata = false;
+  std::string metadata;
+  std::optional<wal::HardState> state;
+  std::vector<wal::Snapshot> snapshots;
+  uint64_t entries = 0;
+  std::optional<uint64_t> first_entry, last_entry;
+  uint64_t bad = 0;
+  uint64_t locked = 0;
+  uint64_t lock_unknown = 0;
+  std::string first_bad;  // "<reason>: <file> at offset <n>"
+  wal::Status io_error;
+};
+
+// Is the segment locked by a writer? Takes the (OFD) lock for a moment on a
+// read/write descriptor, which a write lock needs; nothing is written.
+std::string ProbeLock(const std::string& path) {
+  wal::OpenOptions o;
+  o.write = true;
+  auto f = wal::FileSystem::Default()->Open(path, o);
+  if (!f.has_value()) return "unknown (" + std::string(f.error().message()) + ")";
+  wal::Status s = (*f)->TryLock();
+  (*f)->Close().IgnoreError();
+  if (s.ok()) return "free";
+  if (s.code() == wal::StatusCode::kLocked) return "LOCKED";
+  return "unknown (" + std::string(s.message()) + ")";
+}
+
+void NoteBad(LogStats* log, const std::string& reason, const std::string& path, uint64_t offset) {
+  if (log->bad++ == 0) log->first_bad = reason + ": " + path + " at offset " + std::to_string(offset);
+}
+
+void Account(const ScannedRecord& r, const std::string& path, SegmentStats* seg, LogStats* log) {
+  ++seg->records;
+  if (!r.bad.empty()) NoteBad(log, r.bad, path, r.offset);
+  if (!r.decoded) return;
+  ++seg->by_type[r.type >= 1 && r.type <= 5 ? static_cast<size_t>(r.type) : 0];
+  if (r.type == internal::kMetadataType) {
+    log->has_metadata = r.has_data;
+    log->metadata = std::string(r.data);
+  }
+  if (r.state) log->state = *r.state;
+  if (r.snapshot) log->snapshots.push_back(*r.snapshot);
+  if (r.entry) {
+    const uint64_t i = r.entry->index;
+    if (!seg->first_entry) seg->first_entry = i;
+    seg->last_entry = i;
+    if (!log->first_entry) log->first_entry = i;
+    log->last_entry = i;
+    ++log->entries;
+  }
+}
+
+SegmentStats ScanOne(const SegmentFile& seg, bool last, uint32_t* chain, Progress* progress, LogStats* log) {
+  SegmentStats st;
+  st.lock = ProbeLock(seg.path);
+  if (st.lock == "LOCKED") ++log->locked;
+  if (st.lock.starts_with("unknown")) ++log->lock_unknown;
+  auto f = wal::FileSystem::Default()->Open(seg.path, wal::OpenOptions{});
+  wal::Status s = f.has_value() ? wal::Status::Ok() : f.error();
+  if (s.ok()) {
+    ScanOptions o;
+    o.progress = progress;
+    s = ScanSegment(
+        f->get(), seg.size, last, 0, chain, o,
+        [&](const ScannedRecord& r) { Account(r, seg.path, &st, log); }, &st.end);
+    (*f)->Close().IgnoreError();
+  }
+  if (!s.ok() && log->io_error.ok()) log->io_error = Rephrase(s, seg.path);
+  if (st.end.kind == SegmentEndKind::kStopped) NoteBad(log, st.end.bad, seg.path, st.end.offset);
+  if (s.ok() && st.records == 0) NoteBad(log, "the segment holds no records", seg.path, 0);
+  if (st.end.nonzero_at)
+    NoteBad(log, "non-zero bytes after the end of the records", seg.path, *st.end.nonzero_at);
+  return st;
+}
+
+std::string RangeText(const std::optional<uint64_t>& a, const std::optional<uint64_t>& b) {
+  return a ? std::to_string(*a) + ".." + std::to_string(*b) : std::string("none");
+}
+
+void PrintSegment(const SegmentFile& seg, const SegmentStats& st) {
+  static const char* kNames[] = {"other", "metadata", "entry", "state", "crc", "snapshot"};
+  std::string counts;
+  for (size_t t : {4, 1, 5, 2, 3, 0}) {
+    if (st.by_type[t] == 0) continue;
+    counts += (counts.empty() ? "" : ", ") + std::string(kNames[t]) + " " + std::to_string(st.by_type[t]);
+  }
+  if (!counts.empty()) counts = " (" + counts + ")";
+  std::printf("  %s  seq=%llu first_index=%llu size=%llu records=%llu%s entries=%s lock=%s\n",
+              seg.name.name.c_str(), static_cast<unsigned long long>(seg.name.seq),
+              static_cast<unsigned long long>(seg.name.index), static_cast<unsigned long long>(seg.size),
+              static_cast<unsigned long long>(st.records), counts.c_str(),
+              RangeText(st.first_entry, st.last_entry).c_str(), st.lock.c_str());
+}
+
+void PrintLog(const WalDir& d, const LogStats& log) {
+  std::string others;
+  for (const auto& n : d.other_files) others += (others.empty() ? "" : ", ") + n;
+  std::printf("other files: %s\n", others.empty() ? "none" : others.c_str());
+  std::printf("metadata: %s\n",
+              log.has_metadata ? RenderData(log.metadata, DataFormat::kAuto).c_str() : "none");
+  std::printf("hard state: %s\n",
+              log.state ? (HardStateText(*log.state) + " (last state record)").c_str() : "none");
+  std::string snaps;
+  for (const auto& s : log.snapshots) {
+    snaps += (snaps.empty() ? "" : ", ") + std::string("{index=") + std::to_string(s.index) +
+             " term=" + std::to_string(s.term) + "}";
+  }
+  std::printf("snapshots: %s\n", snaps.empty() ? "none" : snaps.c_str());
+  std::printf("entries: %llu records, index %s\n", static_cast<unsigned long long>(log.entries),
+              RangeText(log.first_entry, log.last_entry).c_str());
+  if (log.locked > 0) {
+    std::printf("locked: yes, %llu of %zu segments are locked by a process\n",
+                static_cast<unsigned long long>(log.locked), d.segments.size());
+  } else if (log.lock_unknown > 0) {
+    std::printf("locked: unknown, %llu of %zu segments could not be checked\n",
+                static_cast<unsigned long long>(log.lock_unknown), d.segments.size());
+  } else {
+    std::printf("locked: no\n");
+  }
+  if (log.bad == 0) {
+    std::printf("health: no bad records (walctl verify checks the rest)\n");
+  } else {
+    std::printf("health: %llu bad record(s); first: %s\n", static_cast<unsigned long long>(log.bad),
+                log.first_bad.c_str());
+  }
+}
+
+int RunInfo(const InfoFlags& f) {
+  auto d = InspectWalDir(f.dir);
+  if (!d.has_value()) return ReportError(d.error());
+  Progress progress("info", d->total_bytes);
+  LogStats log;
+  std::vector<SegmentStats> stats;
+  uint32_t chain = 0;  // the CRC chain runs across segments
+  for (size_t i = 0; i < d->segments.size(); ++i) {
+    stats.push_back(ScanOne(d->segments[i], i + 1 == d->segments.size(), &chain, &progress, &log));
+  }
+  progress.Finish();
+  std::printf("directory: %s\nsegments: %zu, %s\n", d->dir.c_str(), d->segments.size(),
+              HumanBytes(d->total_bytes).c_str());
+  for (size_t i = 0; i < d->segments.size(); ++i) PrintSegment(d->segments[i], stats[i]);
+  PrintLog(*d, log);
+  std::fflush(stdout);
+  if (!log.io_error.ok()) return ReportError(log.io_error);
+  if (log.bad > 0)
+    return ReportError(wal::Status(wal::StatusCode::kCorruption, "bad record: " + log.first_bad));
+  return kExitOk;
+}
+
+}  // namespace
+
+Command AddInfoCommand(CLI::App& parent) {
+  auto f = std::make_shared<InfoFlags>();
+  CLI::App* app = parent.add_subcommand(
+      "info",
+      "Summarise a WAL directory: each segment's sequence, first index, size, record counts,\n"
+      "entry range and lock state; the metadata, the last hard state, the snapshot records,\n"
+      "the entry count, and whether a process holds the WAL's lock. Exit 2 if a bad record\n"
+      "is found (walctl records shows it).");
+  app->add_option("DIR", f->dir, "WAL directory")->required();
+  return {app, [f] { return RunInfo(*f); }};
+}
+
+}  // namespace walctl

@@ -1,0 +1,223 @@
+#include "tools/common.h"
+
+#include <sys/stat.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "tools/text.h"
+#include "wal/file_system.h"
+
+namespace walctl {
+
+using wal::Status;
+using wal::StatusCode;
+
+int ExitCodeFor(StatusCode code) {
+  switch (code) {
+    case StatusCode::kOk:
+      return kExitOk;
+    case StatusCode::kLocked:
+      return kExitLocked;
+    case StatusCode::kIoError:
+    case StatusCode::kPermissionDenied:
+    case StatusCode::kNoSpace:
+    case StatusCode::kNotFound:
+      return kExitIo;
+    case StatusCode::kInvalidArgument:
+    case StatusCode::kAlreadyExists:
+      return kExitUsage;
+    default:
+      return kExitCorrupt;
+  }
+}
+
+int ReportError(const Status& s) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "walctl: %.*s\n", static_cast<int>(s.message().size()), s.message().data());
+  return ExitCodeFor(s.code());
+}
+
+void Warn(std::string_view message) {
+  std::fflush(stdout);
+  std::fprintf(stderr, "walctl: warning: %.*s\n", static_cast<int>(message.size()), message.data());
+}
+
+namespace {
+
+// Finds the library's " in <segment> at offset <n>" and returns its
+// position, the segment name and the end of the offset digits.
+bool FindSegmentPlace(std::string_view m, size_t* pos, std::string_view* name, size_t* end) {
+  constexpr size_t kNameLen = 16 + 1 + 16 + 4;
+  constexpr std::string_view kAt = " at offset ";
+  for (size_t p = m.find(" in "); p != std::string_view::npos; p = m.find(" in ", p + 1)) {
+    const size_t n = p + 4;
+    if (m.size() < n + kNameLen + kAt.size() + 1) continue;
+    if (!wal::internal::ParseSegmentName(m.substr(n, kNameLen))) continue;
+    if (m.substr(n + kNameLen, kAt.size()) != kAt) continue;
+    size_t e = n + kNameLen + kAt.size();
+    const size_t digits = e;
+    while (e < m.size() && m[e] >= '0' && m[e] <= '9') ++e;
+    if (e == digits) continue;
+    *pos = p;
+    *name = m.substr(n, kNameLen);
+    *end = e;
+    return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+Status Rephrase(const Status& s, const std::string& where) {
+  std::string_view m = s.message();
+  if (m.starts_with("wal: ")) m.remove_prefix(5);
+  std::string out(m);
+  size_t pos, end;
+  std::string_view name;
+  if (FindSegmentPlace(m, &pos, &name, &end)) {
+    // "<what> in <seg> at offset <n><rest>" -> "<what><rest>: <where>/<seg> at offset <n>"
+    const std::string_view at = m.substr(pos + 4 + name.size(), end - pos - 4 - name.size());
+    out = std::string(m.substr(0, pos)) + std::string(m.substr(end)) + ": " +
+          wal::internal::JoinPath(where, name) + std::string(at);
+  } else if (out.find(where) == std::string::npos) {
+    out += ": " + where;
+  }
+  return Status(s.code(), out, s.sys_errno());
+}
+
+std::string ReasonOnly(std::string_view message, std::string_view file) {
+  if (message.starts_with("wal: ")) message.remove_prefix(5);
+  const std::string tail = " in " + std::string(file) + " at offset ";
+  if (auto pos = message.rfind(tail); pos != std::string_view::npos) message = message.substr(0, pos);
+  return std::string(message);
+}
+
+namespace {
+
+// The operator's phrasing of an OS failure on `path`.
+Status OsError(const Status& s, const std::string& path) {
+  switch (s.code()) {
+    case StatusCode::kPermissionDenied:
+      return Status(s.code(), "permission denied: " + path, s.sys_errno());
+    case StatusCode::kNotFound:
+      return Status(s.code(), "no such file or directory: " + path, s.sys_errno());
+    default:
+      return Rephrase(s, path);
+  }
+}
+
+Status InspectSegment(const std::string& path, uint64_t* size) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0) {
+    const int err = errno;
+    StatusCode code = StatusCode::kIoError;
+    if (err == EACCES || err == EPERM) code = StatusCode::kPermissionDenied;
+    if (err == ENOENT) code = StatusCode::kNotFound;  // e.g. a dangling symlink
+    return OsError(Status(code, std::string(std::strerror(err)), err), path);
+  }
+  // A FIFO or device would block or never end: refuse anything that is not
+  // a plain file before the library opens it.
+  if (!S_ISREG(st.st_mode)) return Status(StatusCode::kCorruption, "segment is not a regular file: " + path);
+  // Readable? (Opens read-only; never creates or writes.)
+  auto f = wal::FileSystem::Default()->Open(path, wal::OpenOptions{});
+  if (!f.has_value()) return OsError(f.error(), path);
+  (*f)->Close().IgnoreError();
+  *size = static_cast<uint64_t>(st.st_size);
+  return Status::Ok();
+}
+
+}  // namespace
+
+wal::Result<WalDir> InspectWalDir(const std::string& dir_in) {
+  wal::FileSystem* fs = wal::FileSystem::Default();
+  WalDir out;
+  out.dir = dir_in.empty() ? dir_in : wal::internal::CleanPath(dir_in);
+  if (out.dir.empty()) return Status(StatusCode::kInvalidArgument, "empty directory name: \"\"");
+  auto info = fs->Stat(out.dir);
+  if (!info.has_value()) {
+    if (info.error().code() == StatusCode::kNotFound)
+      return Status(StatusCode::kNotFound, "no such directory: " + out.dir);
+    return OsError(info.error(), out.dir);
+  }
+  if (!info->is_dir)
+    return Status(StatusCode::kFileNotFound, "not a WAL directory (not a directory): " + out.dir);
+  auto names = fs->ListDir(out.dir);
+  if (!names.has_value()) return OsError(names.error(), out.dir);
+  std::sort(names->begin(), names->end());
+  for (const std::string& n : *names) {
+    auto seg = wal::internal::ParseSegmentName(n);
+    if (!seg) {
+      if (n.ends_with(".wal"))
+        Warn("ignoring a *.wal file whose name is not <seq>-<index>.wal: " +
+             wal::internal::JoinPath(out.dir, n));
+      out.other_files.push_back(n);
+      continue;
+    }
+    SegmentFile f{std::move(*seg), wal::internal::JoinPath(out.dir, n), 0};
+    WAL_RETURN_IF_ERROR(InspectSegment(f.path, &f.size));
+    out.total_bytes += f.size;
+    out.segments.push_back(std::move(f));
+  }
+  if (out.segments.empty())
+    return Status(StatusCode::kFileNotFound, "not a WAL directory (no *.wal files): " + out.dir);
+  return out;
+}
+
+wal::Result<size_t> SelectFrom(const WalDir& d, uint64_t index) {
+  std::vector<wal::internal::SegmentName> names;
+  for (const auto& s : d.segments) names.push_back(s.name);
+  auto i = wal::internal::SearchIndex(names, index);
+  if (!i) {
+    return Status(StatusCode::kFileNotFound, "no segment can hold index " + std::to_string(index) +
+                                                 " (the first segment starts at index " +
+                                                 std::to_string(names.front().index) + "): " + d.dir);
+  }
+  if (!wal::internal::IsValidSeq(names, *i)) {
+    return Status(StatusCode::kFileNotFound, "segment sequence numbers do not increase one by one from " +
+                                                 names[*i].name + ": " + d.dir);
+  }
+  return *i;
+}
+
+int ReportFailure(const Status& s, bool json) {
+  if (json) {
+    std::string out = "{\"error\": {\"code\": " + JsonString(wal::StatusCodeName(s.code())) +
+                      ", \"message\": " + JsonString(s.message()) + "}}\n";
+    std::fwrite(out.data(), 1, out.size(), stdout);
+  }
+  return ReportError(s);
+}
+
+Output::~Output() { Flush(); }
+
+Output& Output::operator<<(std::string_view s) {
+  buf_.append(s);
+  if (buf_.size() >= (1u << 20)) Flush();
+  return *this;
+}
+
+Output& Output::operator<<(uint64_t v) { return *this << std::string_view(std::to_string(v)); }
+
+void Output::Flush() {
+  if (!buf_.empty()) std::fwrite(buf_.data(), 1, buf_.size(), stdout);
+  buf_.clear();
+}
+
+Status Output::Finish() {
+  Flush();
+  if (std::fflush(stdout) != 0 || std::ferror(stdout)) {
+    return Status(StatusCode::kIoError,
+                  std::string("cannot write the output (") + std::strerror(errno) + "): stdout");
+  }
+  return Status::Ok();
+}
+
+std::string HardStateText(const wal::HardState& s) {
+  return "term=" + std::to_string(s.term) + " vote=" + std::to_string(s.vote) +
+         " commit=" + std::to_string(s.commit);
+}
+
+}  // namespace walctl

@@ -1,0 +1,333 @@
+#!/usr/bin/env bash
+# walctl's command-line tests (ctest label "cli").
+#
+#   bash tools/walctl_test.sh path/to/walctl
+#   UPDATE_GOLDENS=1 bash tools/walctl_test.sh path/to/walctl   # rewrite tools/testdata/*
+#
+# Builds small deterministic logs with `walctl demo` (hidden flags), then
+# checks golden outputs, every bad-input case (exit code and the one-line
+# "walctl: <what>: <where>" error), repair followed by verify, and that
+# --dry-run and the read-only commands leave every byte unchanged.
+set -euo pipefail
+
+W=${1:?usage: walctl_test.sh path/to/walctl}
+W=$(cd "$(dirname "$W")" && pwd)/$(basename "$W")
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+GOLD=$HERE/testdata
+T=$(mktemp -d "${TMPDIR:-/tmp}/walctl_test.XXXXXX")
+chmod 755 "$T"  # the permission test runs as another user
+holder=""
+cleanup() {
+  if [[ -n $holder ]]; then kill "$holder" 2>/dev/null || true; fi
+  chmod -R u+rwX "$T" 2>/dev/null || true
+  rm -rf "$T"
+}
+trap cleanup EXIT
+cd "$T"
+
+passed=0
+failed=0
+skipped=0
+ok() { passed=$((passed + 1)); }
+fail() {
+  failed=$((failed + 1))
+  echo "FAIL: $*" >&2
+}
+skip() {
+  skipped=$((skipped + 1))
+  echo "SKIP: $*" >&2
+}
+
+# run CMD...: runs with a timeout (no hang allowed); sets rc, keeps out/err.
+run() {
+  set +e
+  timeout 60 "$@" >"$T/out" 2>"$T/err"
+  rc=$?
+  set -e
+}
+
+# check NAME WANT_RC REGEX CMD...: exit code WANT_RC and REGEX (extended,
+# may be empty) in stdout or stderr. A failure must print exactly one error
+# line ("walctl: ..."; warnings aside) on stderr.
+check() {
+  local name=$1 want=$2 pattern=$3
+  shift 3
+  run "$@"
+  if [[ $rc -ne $want ]]; then
+    fail "$name: exit $rc, want $want; stderr: $(head -c 400 "$T/err")"
+    return 0
+  fi
+  if [[ -n $pattern ]] && ! grep -Eq -- "$pattern" "$T/out" "$T/err"; then
+    fail "$name: output does not match /$pattern/; stdout: $(head -c 300 "$T/out"); stderr: $(head -c 300 "$T/err")"
+    return 0
+  fi
+  if [[ $want -ne 0 ]]; then
+    local lines
+    lines=$(grep -v '^walctl: warning: ' "$T/err" | grep -c '^walctl: ' || true)
+    if [[ $lines -ne 1 ]] || [[ $(grep -vc '^walctl: ' "$T/err" || true) -ne 0 ]]; then
+      fail "$name: want exactly one 'walctl: ' error line on stderr, got: $(cat "$T/err")"
+      return 0
+    fi
+  fi
+  ok
+}
+
+# golden NAME FILE WANT_RC CMD...: stdout equals tools/testdata/FILE.
+golden() {
+  local name=$1 file=$2 want=$3
+  shift 3
+  run "$@"
+  if [[ -n ${UPDATE_GOLDENS:-} ]]; then cp "$T/out" "$GOLD/$file"; fi
+  if [[ $rc -ne $want ]]; then
+    fail "$name: exit $rc, want $want; stderr: $(head -c 400 "$T/err")"
+  elif ! diff -u "$GOLD/$file" "$T/out" >"$T/diff"; then
+    fail "$name: differs from testdata/$file:
+$(head -40 "$T/diff")"
+  else
+    ok
+  fi
+}
+
+# A digest of every file (names, sizes and bytes) under a directory.
+digest() { (cd "$1" && find . -type f -print0 | LC_ALL=C sort -z | xargs -0 -r sha256sum) | sha256sum | cut -d' ' -f1; }
+
+unchanged() {  # NAME DIR DIGEST_BEFORE
+  if [[ $(digest "$2") == "$3" ]]; then ok; else fail "$1: $2 was modified"; fi
+}
+
+# The offset of the frame holding entry INDEX in walctl records' output.
+# (walctl exits 2 on a log with bad records; the listing is still complete.)
+entry_offset() {  # DIR INDEX
+  "$W" records "$1" >"$T/records.out" 2>/dev/null || true
+  awk -v want="entry: index=$2 " 'index($0, want) { sub(/^ *offset=/, ""); sub(/ .*/, ""); print; exit }' "$T/records.out"
+}
+entry_len() {  # DIR INDEX
+  "$W" records "$1" >"$T/records.out" 2>/dev/null || true
+  awk -v want="entry: index=$2 " 'index($0, want) { sub(/.* len=/, ""); sub(/ .*/, ""); print; exit }' "$T/records.out"
+}
+
+SMALL=(--entries 20 --entry-size 24 --batch 5 --segment-size 4096 --cut-every 2 --seed 7 --snapshot-at 12)
+seg0=0000000000000000-0000000000000000.wal
+seg1=0000000000000001-000000000000000b.wal
+
+# ---------------------------------------------------------------- help
+for sub in "" dump records verify repair info demo; do
+  run "$W" $sub --help
+  if [[ $rc -eq 0 && -s $T/out ]] && grep -q "Exit codes" "$T/out"; then ok; else fail "help '$sub': exit $rc"; fi
+done
+check "version" 0 "walctl" "$W" --version
+
+# ---------------------------------------------------------------- demo
+check "demo small" 0 "check: all 20 entries and the hard state match" "$W" demo g "${SMALL[@]}"
+check "demo same seed, same bytes" 0 "" "$W" demo g2 "${SMALL[@]}"
+if [[ $(digest g) == "$(digest g2)" ]]; then ok; else fail "demo is not deterministic"; fi
+check "demo again over a previous demo" 0 "check: all" "$W" demo g2 "${SMALL[@]}"
+check "demo several segments" 0 "segments: 3 in" "$W" demo many --entries 400 --entry-size 200 --batch 50 --segment-size 16384 --no-fsync
+mkdir -p defdir
+check "demo default dir" 0 "walctl demo: walctl-demo" bash -c "cd defdir && '$W' demo --entries 10 --batch 5 --no-fsync"
+[[ -f defdir/walctl-demo/$seg0 ]] && ok || fail "demo default dir: no ./walctl-demo/$seg0"
+mkdir -p foreign && echo keep >foreign/notes.txt
+check "demo refuses a directory with other files" 1 "^walctl: refusing to remove .*notes.txt.*: foreign$" "$W" demo foreign --entries 5
+[[ -f foreign/notes.txt ]] && ok || fail "demo removed foreign/notes.txt"
+mkdir -p guard.tmp && echo keep >guard.tmp/x.txt
+check "demo refuses a foreign <dir>.tmp" 1 "refusing to remove .*: guard.tmp$" "$W" demo guard --entries 5
+echo x >plainfile
+check "demo refuses a plain file" 1 "not a directory: plainfile" "$W" demo plainfile --entries 5
+
+# ---------------------------------------------------------------- goldens (known small log)
+before=$(digest g)
+golden "dump text" dump.txt 0 "$W" dump g
+golden "dump json" dump.json 0 "$W" dump g --format json
+golden "dump --data hex" dump_hex.txt 0 "$W" dump g --data hex
+golden "dump --data base64" dump_base64.txt 0 "$W" dump g --data base64
+golden "dump --data text" dump_text.txt 0 "$W" dump g --data text
+golden "dump --at-index 12" dump_at_index_12.txt 0 "$W" dump g --at-index 12
+golden "dump at snapshot 12" dump_snapshot_12.txt 0 "$W" dump g --snapshot-index 12 --snapshot-term 1
+golden "records text" records.txt 0 "$W" records g
+golden "records json" records.json 0 "$W" records g --format json
+golden "info" info.txt 0 "$W" info g
+golden "verify" verify.txt 0 "$W" verify g
+check "dump --data raw" 0 "e1:" "$W" dump g --data raw
+if command -v python3 >/dev/null 2>&1; then
+  for cmd in "dump g --format json" "records g --format json" "dump nope --format json"; do
+    set +e
+    $W $cmd 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'
+    r=${PIPESTATUS[1]}
+    set -e
+    [[ $r -eq 0 ]] && ok || fail "not valid JSON: walctl $cmd"
+  done
+  set +e
+  "$W" dump $'we"ird\x01\xff\xc3\xa9' --format json 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'
+  r=${PIPESTATUS[1]}
+  set -e
+  [[ $r -eq 0 ]] && ok || fail "JSON error object with odd bytes in the path is not valid JSON"
+else
+  skip "JSON validity (no python3)"
+fi
+check "verify at snapshot 12" 0 "snapshot: index=12 term=1 found" "$W" verify g --snapshot-index 12 --snapshot-term 1
+check "dump --at-index 0 = whole log" 0 "entries: 20 \(index 1..20\)" "$W" dump g --at-index 0
+unchanged "read-only commands" g "$before"
+
+# ---------------------------------------------------------------- bad input
+for sub in dump records verify info repair; do
+  check "$sub: missing directory" 3 "^walctl: no such directory: nope$" "$W" $sub nope
+done
+check "dump json: missing directory" 3 '^\{"error": \{"code": "NotFound", "message": "no such directory: nope"\}\}$' \
+  "$W" dump nope --format json
+check "records json: missing directory" 3 '"code": "NotFound"' "$W" records nope --format json
+check "not a directory" 2 "^walctl: not a WAL directory \(not a directory\): plainfile$" "$W" verify plainfile
+mkdir -p empty
+for sub in dump records verify info repair; do
+  check "$sub: empty directory" 2 "^walctl: not a WAL directory \(no \*.wal files\): empty$" "$W" $sub empty
+done
+mkdir -p notwal && echo a >notwal/a.txt && echo b >notwal/b.log
+check "directory that is not a WAL" 2 "not a WAL directory \(no \*.wal files\): notwal$" "$W" info notwal
+mkdir -p junkwal && echo junk >junkwal/junk.wal
+check "only a badly named *.wal" 2 "warning: ignoring a \*.wal file .*junkwal/junk.wal" "$W" verify junkwal
+cp -r g stray && echo hello >stray/README && echo hi >stray/odd.wal
+check "non-WAL files in a WAL directory: verify" 0 "^ok: stray" "$W" verify stray
+check "non-WAL files in a WAL directory: info" 0 "other files: README, odd.wal" "$W" info stray
+mkdir -p garbage && head -c 5000 /dev/urandom >garbage/$seg0
+check "non-WAL file named as a segment: verify" 2 "^walctl: .*garbage" "$W" verify garbage
+check "non-WAL file named as a segment: records" 2 "BAD" "$W" records garbage
+check "non-WAL file named as a segment: info" 2 "^walctl: bad record: .*garbage/$seg0" "$W" info garbage
+check "non-WAL file named as a segment: dump" 2 "^walctl: .*garbage" "$W" dump garbage
+mkdir -p zero && : >zero/$seg0
+check "empty segment: verify" 2 "snapshot \{index 0, term 0\} not found" "$W" verify zero
+check "empty segment: records" 2 "BAD: the segment holds no records" "$W" records zero
+mkdir -p fifo && mkfifo fifo/$seg0
+check "FIFO named as a segment (no hang)" 2 "^walctl: segment is not a regular file: fifo/$seg0$" "$W" dump fifo
+mkdir -p segdir/$seg0
+check "directory named as a segment" 2 "segment is not a regular file" "$W" info segdir
+check "conflicting flags" 1 "^walctl: --snapshot-index excludes --at-index: walctl dump" \
+  "$W" dump g --at-index 3 --snapshot-index 1 --snapshot-term 1
+check "--snapshot-term without --snapshot-index" 1 "^walctl: --snapshot-term requires --snapshot-index" \
+  "$W" verify g --snapshot-term 1
+check "--format json with --data hex" 1 "^walctl: --data hex conflicts with --format json" "$W" dump g --format json --data hex
+check "bad --format" 1 "^walctl: --format: xml not in" "$W" records g --format xml
+check "no subcommand" 1 "^walctl: " "$W"
+check "unknown argument" 1 "^walctl: " "$W" verify g extra
+check "missing DIR" 1 "^walctl: DIR is required" "$W" info
+check "snapshot not recorded" 2 "snapshot \{index 5, term 1\} not found" "$W" verify g --snapshot-index 5 --snapshot-term 1
+check "snapshot with another term" 2 "snapshot at index 12 has term 1, expected 2: g/$seg1 at offset" \
+  "$W" dump g --snapshot-index 12 --snapshot-term 2
+check "--at-index past the end" 2 "^walctl: index 21 not found; the log ends at index 20: g$" "$W" dump g --at-index 21
+
+# permission denied: as an unprivileged user when root, by mode bits otherwise.
+cp -r g perm && chmod 755 perm
+AS=()
+if [[ $(id -u) -eq 0 ]]; then
+  if command -v setpriv >/dev/null 2>&1 && setpriv --reuid=65534 --regid=65534 --clear-groups "$W" --help >/dev/null 2>&1; then
+    AS=(setpriv --reuid=65534 --regid=65534 --clear-groups)
+  fi
+fi
+if [[ $(id -u) -ne 0 || ${#AS[@]} -gt 0 ]]; then
+  chmod 000 perm
+  check "permission denied: directory" 3 "^walctl: permission denied: perm$" "${AS[@]}" "$W" verify perm
+  chmod 755 perm && chmod 000 perm/$seg0
+  check "permission denied: segment" 3 "^walctl: permission denied: perm/$seg0$" "${AS[@]}" "$W" dump perm
+  chmod 444 perm/*
+  before=$(digest perm)
+  cp -r g tornp && truncate -s 700 tornp/$seg1 && chmod 755 tornp && chmod 444 tornp/* && chmod 555 tornp
+  check "permission denied: repair" 3 "^walctl: permission denied .*tornp/$seg1$" "${AS[@]}" "$W" repair tornp
+  chmod 755 tornp
+  check "info without write access reports the lock as unknown" 0 "locked: unknown" "${AS[@]}" "$W" info perm
+  unchanged "permission cases" perm "$before"
+else
+  skip "permission denied (root without setpriv)"
+fi
+
+# locked: another process holds the segment locks.
+cp -r g lk
+"$W" hold-lock lk --seconds 30 >"$T/hold.out" 2>&1 &
+holder=$!
+for _ in $(seq 200); do
+  grep -q '^locked' "$T/hold.out" && break
+  sleep 0.05
+done
+before=$(digest lk)
+check "repair of a locked WAL" 4 "^walctl: the WAL is locked by another process \(open for writing\): lk/$seg1$" "$W" repair lk
+check "info shows the lock" 0 "locked: yes, 2 of 2 segments" "$W" info lk
+check "second locker" 4 "locked by another process" "$W" hold-lock lk --seconds 0
+check "dump of a locked WAL (no lock needed)" 0 "entries: 20" "$W" dump lk
+unchanged "locked WAL" lk "$before"
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+holder=""
+
+# ---------------------------------------------------------------- corruption in synced data
+cp -r g crc
+off=$(entry_offset crc 4)
+len=$(entry_len crc 4)
+printf 'X' | dd of=crc/$seg0 bs=1 seek=$((off + 8 + len - 3)) conv=notrunc status=none
+before=$(digest crc)
+check "verify: crc mismatch" 2 "^walctl: corruption in synced data \(not repairable\): crc mismatch .*: crc/$seg0 at offset $off \(last good entry index 3\)$" \
+  "$W" verify crc
+golden "records: crc mismatch is marked and the scan goes on" records_crc.txt 2 "$W" records crc
+check "records: the rest of the log is still listed" 2 "entry: index=20 " "$W" records crc
+check "dump: crc mismatch" 2 "^walctl: crc mismatch .*: crc/$seg0 at offset $off$" "$W" dump crc
+check "info: crc mismatch" 2 "^walctl: bad record: crc mismatch" "$W" info crc
+check "repair --dry-run: not repairable" 2 "still corrupt elsewhere" "$W" repair --dry-run crc
+check "repair: not repairable" 2 "still corrupt elsewhere" "$W" repair crc
+unchanged "crc mismatch cases" crc "$before"
+
+cp -r g len
+off=$(entry_offset len 6)
+printf '\xff\xff\xff\x00\x00\x00\x00\x00' | dd of=len/$seg0 bs=1 seek="$off" conv=notrunc status=none
+check "records: insane length stops the file, next file scanned" 2 "exceeds the .* bytes left in the file at offset $off; the rest of the file is skipped" \
+  "$W" records len
+check "records: next file after an insane length" 2 "entry: index=11 " "$W" records len
+check "verify: insane length in synced data" 2 "corruption in synced data \(not repairable\): record length" "$W" verify len
+
+# a crc in the last segment (not torn): not repairable either.
+cp -r g crc2
+off=$(entry_offset crc2 14)
+len=$(entry_len crc2 14)
+printf 'X' | dd of=crc2/$seg1 bs=1 seek=$((off + 8 + len - 3)) conv=notrunc status=none
+before=$(digest crc2)
+check "repair: crc mismatch in the last segment" 2 "^walctl: not repairable .*crc2/$seg1 at offset $off$" "$W" repair crc2
+unchanged "crc mismatch in the last segment" crc2 "$before"
+
+# ---------------------------------------------------------------- torn tail, repair, verify
+# Cut the last segment in the middle of entry 20's frame, as a crash would.
+cp -r g torn
+off=$(entry_offset torn 20)
+truncate -s $((off + 20)) torn/$seg1
+before=$(digest torn)
+check "verify: torn tail" 2 "^walctl: torn tail \(repairable with walctl repair\): record length .* exceeds the 12 bytes left in the file: torn/$seg1 at offset $off \(last good entry index 19\)$" \
+  "$W" verify torn
+check "verify: torn tail details" 2 "verdict: torn tail" "$W" verify torn
+check "dump: a torn tail is skipped with a warning" 0 "warning: the log ends in a torn record" "$W" dump torn
+golden "repair --dry-run" repair_dry_run.txt 0 "$W" repair --dry-run torn
+unchanged "repair --dry-run" torn "$before"
+[[ ! -e torn/$seg1.broken ]] && ok || fail "repair --dry-run created a .broken file"
+check "repair" 0 "cut at offset $off, removed 20 bytes" "$W" repair torn
+[[ -f torn/$seg1.broken && $(stat -c %s torn/$seg1.broken) -eq $((off + 20)) && $(stat -c %s torn/$seg1) -eq $off ]] && ok ||
+  fail "repair: expected a $((off + 20))-byte .broken copy and a $off-byte segment"
+check "dump after repair" 0 "entries: 19 \(index 1..19\)" "$W" dump torn
+check "verify after repair" 0 "^ok: torn" "$W" verify torn
+check "repair again: nothing to do" 0 "nothing to repair" "$W" repair torn
+cp torn/$seg1.broken torn/$seg1
+check "repair --dry-run warns about an existing .broken" 0 "replaces the existing .*broken" "$W" repair --dry-run torn
+
+# A torn write inside a large record: a zeroed 512-byte sector.
+check "demo with large entries" 0 "check: all" "$W" demo big --entries 6 --entry-size 3000 --batch 3 --segment-size 65536 --no-fsync
+last=$(ls big/*.wal | tail -1)
+off=$(entry_offset big 6)
+len=$(entry_len big 6)
+sector=$(((off + 8 + 20 + 511) / 512 * 512))
+if ((sector + 512 <= off + 8 + len)); then
+  dd if=/dev/zero of="$last" bs=1 seek="$sector" count=512 conv=notrunc status=none
+  before=$(digest big)
+  check "verify: zeroed sector is a torn tail" 2 "torn tail \(repairable with walctl repair\): .*at offset $off \(last good entry index 5\)" "$W" verify big
+  check "records: zeroed sector" 2 "BAD: crc mismatch .*torn write: a zeroed sector" "$W" records big
+  check "repair --dry-run: zeroed sector" 0 "entries lost: 1 \(index 6..6\)" "$W" repair --dry-run big
+  unchanged "repair --dry-run (zeroed sector)" big "$before"
+  check "repair: zeroed sector" 0 "cut at offset $off" "$W" repair big
+  check "verify after repair: zeroed sector" 0 "entries: 5 \(index 1..5\)" "$W" verify big
+else
+  fail "zeroed sector: entry 6 does not span a whole sector (off=$off len=$len)"
+fi
+
+echo "walctl_cli: $passed passed, $failed failed, $skipped skipped"
+[[ $failed -eq 0 ]]
