@@ -88,9 +88,14 @@ void SegmentPipeline::Close() {
   if (have_ready_ && ready_file_) {
     ready_file_->Close().IgnoreError();
     ready_file_.reset();
-    fs_->RemoveFile(ready_path_).IgnoreError();  // an unused .tmp is harmless if this fails
   }
   have_ready_ = false;
+  // Remove the prepared file, and a stale one left by a crash that the
+  // thread had no time to reuse (etcd always reuses, then removes, it). The
+  // WAL's locks keep other writers out of this directory, and every file
+  // taken from the pipeline has been renamed by now. Best effort: an unused
+  // .tmp is harmless.
+  for (const char* name : {"0.tmp", "1.tmp"}) fs_->RemoveFile(JoinPath(dir_, name)).IgnoreError();
 }
 
 }  // namespace wal::internal

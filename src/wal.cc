@@ -125,6 +125,7 @@ struct WAL::Impl {
   std::deque<std::pair<uint64_t, uint64_t>> pending;  // (lsn, last raft index of that save)
   uint64_t durable_index = 0;
   std::function<void(uint64_t)> on_durable;
+  uint64_t reported_index = 0;  // last value handed to on_durable
   std::thread syncer;
   bool syncer_stop = false;
   std::condition_variable syncer_cv;
@@ -235,6 +236,7 @@ struct WAL::Impl {
       durable_index = pending.front().second;
       pending.pop_front();
     }
+    if (on_durable && durable_index != reported_index) syncer_cv.notify_all();
   }
 
   // Group commit: returns once everything up to `lsn` is durable. One
@@ -277,18 +279,23 @@ struct WAL::Impl {
   // The SaveAsync syncer: makes requested_lsn durable, then reports.
   void RunSyncer() {
     std::unique_lock<std::mutex> lk(mu);
+    auto must_report = [&] { return on_durable && durable_index != reported_index; };
+    auto must_sync = [&] { return requested_lsn > durable_lsn && stopped.ok(); };
     while (true) {
-      syncer_cv.wait(lk, [&] { return syncer_stop || (requested_lsn > durable_lsn && stopped.ok()); });
-      if (syncer_stop && (requested_lsn <= durable_lsn || !stopped.ok())) return;
-      const uint64_t before = durable_index;
-      SyncTo(lk, requested_lsn).IgnoreError();  // a failure stops the WAL; callers see it
-      if (on_durable && durable_index != before) {
+      syncer_cv.wait(lk, [&] { return syncer_stop || must_sync() || must_report(); });
+      if (must_sync()) SyncTo(lk, requested_lsn).IgnoreError();  // a failure stops the WAL; callers see it
+      if (must_report()) {
+        // Whoever made it durable (this thread, a Save, WaitDurable, a cut),
+        // the callback runs here, without the lock.
         auto cb = on_durable;
-        uint64_t idx = durable_index;
+        const uint64_t idx = durable_index;
+        reported_index = idx;
         lk.unlock();
         cb(idx);
         lk.lock();
+        continue;
       }
+      if (syncer_stop && !must_sync()) return;
     }
   }
 
@@ -356,11 +363,11 @@ struct WAL::Impl {
     if (state == State::kClosed) return Status::Ok();
     StopSyncer(lk);
     sync_cv.wait(lk, [&] { return !sync_running; });
-    if (pipeline) pipeline->Close();
     Status result;
     if (state == State::kAppending) {
       result = stopped.ok() ? SyncLocked(Mutant::kSkipSaveSync) : stopped;
     }
+    if (pipeline) pipeline->Close();  // after the data is safe: cleanup only
     for (auto& seg : segments) {
       Status s = seg.file->Close();
       if (result.ok() && !s.ok()) result = s;
@@ -664,7 +671,12 @@ uint64_t WAL::DurableIndex() const {
 
 void WAL::SetDurableCallback(std::function<void(uint64_t)> callback) {
   std::lock_guard<std::mutex> l(impl_->mu);
-  impl_->on_durable = std::move(callback);
+  Impl& w = *impl_;
+  w.on_durable = std::move(callback);
+  w.reported_index = w.durable_index;
+  if (w.on_durable && w.state == Impl::State::kAppending && !w.syncer.joinable()) {
+    w.syncer = std::thread([&w] { w.RunSyncer(); });
+  }
 }
 
 Status WAL::SaveEntry(const Entry& entry) {

@@ -29,7 +29,7 @@ int Main(int argc, char** argv) {
   app.set_version_flag("--version", "walctl 0.1.0");
   std::vector<Command> commands = {
       AddDumpCommand(app), AddRecordsCommand(app), AddVerifyCommand(app),   AddRepairCommand(app),
-      AddInfoCommand(app), AddDemoCommand(app),    AddHoldLockCommand(app),
+      AddInfoCommand(app), AddDemoCommand(app), AddBenchCommand(app),    AddHoldLockCommand(app),
   };
   for (Command& c : commands) c.app->footer(kFooter);
   // One line, as every other error: "walctl: <what>: <where>".

@@ -22,6 +22,7 @@ Command AddVerifyCommand(CLI::App& parent);
 Command AddRepairCommand(CLI::App& parent);
 Command AddInfoCommand(CLI::App& parent);
 Command AddDemoCommand(CLI::App& parent);
+Command AddBenchCommand(CLI::App& parent);
 Command AddHoldLockCommand(CLI::App& parent);  // hidden; for tests and fencing
 
 // Builds the CLI, parses argv and runs the chosen command; returns the exit

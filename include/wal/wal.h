@@ -111,7 +111,8 @@ class WAL {
   // batch. WaitDurable(ticket) blocks until the ticket is durable (or the WAL
   // stopped); DurableIndex() is the raft index of the last entry known
   // durable; the callback, if set, is called (on the syncer thread, without
-  // any WAL lock held) each time DurableIndex() advances.
+  // any WAL lock held) each time DurableIndex() advances, whichever call made
+  // the entries durable (SaveAsync's syncer, Save, Sync, WaitDurable, a cut).
   Result<uint64_t> SaveAsync(const HardState& state, std::span<const Entry> entries);
   Status WaitDurable(uint64_t ticket);
   uint64_t DurableIndex() const;

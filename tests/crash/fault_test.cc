@@ -76,7 +76,9 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
       bool failed = false;
       uint64_t syncs_after_failure = 0;
       fs.SetOpHook([&](const OpInfo& op) {
-        if (failed && (op.kind == OpKind::kSync || op.kind == OpKind::kSyncDir)) ++syncs_after_failure;
+        if (failed && (op.kind == OpKind::kSync || op.kind == OpKind::kSyncDir)) {
+          ++syncs_after_failure;
+        }
         if (seen++ == k) {
           failed = true;
           return Status(code, "injected");  // a one-off error: later ops would succeed

@@ -1,0 +1,421 @@
+// walctl bench: the performance suite, on a temp dir of the file system the
+// user points at. Each mode prints one JSON line with the same fields as the
+// etcd interop program's bench (entries, bytes, seconds, entries_per_sec,
+// mb_per_sec), so bench/compare.sh can put both side by side; `--mode all`
+// runs everything and prints a table.
+#include <fcntl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <CLI/CLI.hpp>
+
+#include "src/proto.h"
+#include "src/segment_names.h"
+#include "tools/commands.h"
+#include "tools/common.h"
+#include "wal/wal.h"
+
+namespace walctl {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+struct BenchFlags {
+  std::string dir;
+  std::string mode = "all";
+  uint64_t entries = 0;  // 0 = the mode's default
+  uint64_t size = 100;
+  uint64_t batch = 1000;
+  int threads = 8;
+  double seconds = 2.0;  // time budget for open-ended modes
+  bool keep = false;
+  bool quick = false;
+};
+
+double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+uint64_t PeakRssBytes() {
+  struct rusage ru;
+  ::getrusage(RUSAGE_SELF, &ru);
+  return static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+}
+
+std::string Payload(uint64_t size, uint64_t salt) {
+  std::mt19937_64 rng(salt);
+  std::string s(size, '\0');
+  for (auto& c : s) c = static_cast<char>(rng());
+  return s;
+}
+
+struct Figure {
+  uint64_t entries = 0;
+  uint64_t bytes = 0;  // payload bytes
+  double seconds = 0;
+  std::string extra;   // more JSON fields, starting with ','
+};
+
+void PrintJson(const std::string& mode, const Figure& f) {
+  double s = f.seconds > 0 ? f.seconds : 1e-9;
+  std::printf(
+      "{\"mode\":\"%s\",\"entries\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"entries_per_sec\":%.1f,"
+      "\"mb_per_sec\":%.3f%s}\n",
+      mode.c_str(), static_cast<unsigned long long>(f.entries), static_cast<unsigned long long>(f.bytes), f.seconds,
+      static_cast<double>(f.entries) / s, static_cast<double>(f.bytes) / s / 1e6, f.extra.c_str());
+  std::fflush(stdout);
+}
+
+wal::Status Fresh(const std::string& dir) { return wal::RemoveAll(wal::FileSystem::Default(), dir); }
+
+// Save batches of `batch` entries of `size` bytes; every Save syncs (entries
+// present), as in etcd's benchmark matrix.
+wal::Result<Figure> BenchWrite(const std::string& dir, uint64_t n, uint64_t size, uint64_t batch) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  const std::string data = Payload(size, 1);
+  std::vector<wal::Entry> b(batch);
+  auto t0 = Clock::now();
+  uint64_t idx = 0;
+  while (idx < n) {
+    uint64_t k = std::min(batch, n - idx);
+    b.resize(k);
+    for (uint64_t i = 0; i < k; ++i) b[i] = wal::Entry{1, ++idx, wal::EntryType::kNormal, data};
+    WAL_RETURN_IF_ERROR(w->Save(wal::HardState{1, 1, idx}, b));
+  }
+  double secs = Since(t0);
+  WAL_RETURN_IF_ERROR(w->Close());
+  return Figure{n, n * size, secs, ",\"fdatasyncs\":" + std::to_string(w->stats().syncs)};
+}
+
+// All entries in ONE Save: one fdatasync at the end (etcd's unsynced run).
+wal::Result<Figure> BenchUnsynced(const std::string& dir, uint64_t n, uint64_t size) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  const std::string data = Payload(size, 1);
+  std::vector<wal::Entry> all;
+  all.reserve(n);
+  for (uint64_t i = 1; i <= n; ++i) all.push_back(wal::Entry{1, i, wal::EntryType::kNormal, data});
+  auto t0 = Clock::now();
+  WAL_RETURN_IF_ERROR(w->Save(wal::HardState{1, 1, n}, all));
+  double secs = Since(t0);
+  WAL_RETURN_IF_ERROR(w->Close());
+  return Figure{n, n * size, secs, ""};
+}
+
+// Pipelined: SaveAsync batches, every batch made durable.
+wal::Result<Figure> BenchAsync(const std::string& dir, uint64_t n, uint64_t size, uint64_t batch) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  const std::string data = Payload(size, 1);
+  std::vector<wal::Entry> b;
+  auto t0 = Clock::now();
+  uint64_t idx = 0, ticket = 0;
+  while (idx < n) {
+    uint64_t k = std::min(batch, n - idx);
+    b.resize(k);
+    for (uint64_t i = 0; i < k; ++i) b[i] = wal::Entry{1, ++idx, wal::EntryType::kNormal, data};
+    WAL_ASSIGN_OR_RETURN(ticket, w->SaveAsync(wal::HardState{1, 1, idx}, b));
+  }
+  WAL_RETURN_IF_ERROR(w->WaitDurable(ticket));
+  double secs = Since(t0);
+  const uint64_t written = w->stats().bytes_written, syncs = w->stats().syncs;
+  WAL_RETURN_IF_ERROR(w->Close());
+  return Figure{n, n * size, secs,
+                ",\"fdatasyncs\":" + std::to_string(syncs) + ",\"file_mb_per_sec\":" +
+                    std::to_string(static_cast<double>(written) / secs / 1e6)};
+}
+
+wal::Result<Figure> BenchRead(const std::string& dir, bool stream) {
+  uint64_t n = 0, bytes = 0;
+  auto t0 = Clock::now();
+  if (stream) {
+    WAL_ASSIGN_OR_RETURN(auto r, wal::LogReader::Open(dir, wal::Snapshot{}));
+    wal::LogRecord rec;
+    while (true) {
+      WAL_ASSIGN_OR_RETURN(bool more, r->Next(&rec));
+      if (!more) break;
+      if (rec.kind == wal::LogRecord::Kind::kEntry) {
+        ++n;
+        bytes += rec.entry.data.size();
+      }
+    }
+  } else {
+    WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::OpenForRead(dir, wal::Snapshot{}));
+    WAL_ASSIGN_OR_RETURN(auto all, w->ReadAll());
+    n = all.entries.size();
+    for (const auto& e : all.entries) bytes += e.data.size();
+  }
+  double secs = Since(t0);
+  uint64_t rss = PeakRssBytes();
+  char extra[160];
+  std::snprintf(extra, sizeof(extra), ",\"peak_rss_bytes\":%llu,\"rss_over_returned\":%.3f",
+                static_cast<unsigned long long>(rss), bytes ? static_cast<double>(rss) / static_cast<double>(bytes) : 0);
+  return Figure{n, bytes, secs, extra};
+}
+
+// The physical limit for synced writes: pwrite the same frame bytes with the
+// same fdatasync cadence into a preallocated file, nothing else.
+wal::Result<Figure> BenchRaw(const std::string& dir, uint64_t n, uint64_t size, uint64_t batch) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_RETURN_IF_ERROR(wal::CreateDirAll(wal::FileSystem::Default(), dir, 0700));
+  const std::string path = dir + "/raw";
+  int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) return wal::Status(wal::StatusCode::kIoError, "open " + path + ": " + std::strerror(errno));
+  wal::Entry e{1, 1, wal::EntryType::kNormal, Payload(size, 1)};
+  const size_t rec = wal::internal::RecordEncodedSize(2, 0xFFFFFFFF, true, wal::internal::EntryEncodedSize(e));
+  const size_t frame = 8 + rec + wal::internal::PadBytes(rec);
+  const uint64_t total = frame * n + (1 << 20);
+  if (::fallocate(fd, 0, 0, static_cast<off_t>(total)) != 0 && ::ftruncate(fd, static_cast<off_t>(total)) != 0) {
+    ::close(fd);
+    return wal::Status(wal::StatusCode::kIoError, "preallocate " + path);
+  }
+  ::fdatasync(fd);
+  std::string buf(frame * batch, 'x');
+  auto t0 = Clock::now();
+  uint64_t off = 0;
+  for (uint64_t done = 0; done < n;) {
+    uint64_t k = std::min(batch, n - done);
+    if (::pwrite(fd, buf.data(), frame * k, static_cast<off_t>(off)) != static_cast<ssize_t>(frame * k) ||
+        ::fdatasync(fd) != 0) {
+      ::close(fd);
+      return wal::Status(wal::StatusCode::kIoError, "raw write failed");
+    }
+    off += frame * k;
+    done += k;
+  }
+  double secs = Since(t0);
+  ::close(fd);
+  return Figure{n, n * size, secs, ",\"frame_bytes\":" + std::to_string(frame)};
+}
+
+// Sequential write bandwidth of the disk: 1 MiB blocks, one fdatasync at
+// the end (dd conv=fdatasync).
+wal::Result<Figure> BenchSeqWrite(const std::string& dir, uint64_t mib) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_RETURN_IF_ERROR(wal::CreateDirAll(wal::FileSystem::Default(), dir, 0700));
+  const std::string path = dir + "/seq";
+  int fd = ::open(path.c_str(), O_CREAT | O_WRONLY | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0) return wal::Status(wal::StatusCode::kIoError, "open " + path);
+  std::string block = Payload(1 << 20, 7);
+  auto t0 = Clock::now();
+  for (uint64_t i = 0; i < mib; ++i) {
+    if (::write(fd, block.data(), block.size()) != static_cast<ssize_t>(block.size())) {
+      ::close(fd);
+      return wal::Status(wal::StatusCode::kIoError, "write failed");
+    }
+  }
+  ::fdatasync(fd);
+  double secs = Since(t0);
+  ::close(fd);
+  return Figure{0, mib << 20, secs, ""};
+}
+
+// Reading the segment files sequentially, as cat > /dev/null does.
+wal::Result<Figure> BenchSeqRead(const std::string& dir) {
+  WAL_ASSIGN_OR_RETURN(auto segs, wal::internal::ListSegments(wal::FileSystem::Default(), dir));
+  std::vector<char> buf(1 << 20);
+  uint64_t bytes = 0;
+  auto t0 = Clock::now();
+  for (const auto& s : segs) {
+    int fd = ::open((dir + "/" + s.name).c_str(), O_RDONLY | O_CLOEXEC);
+    if (fd < 0) return wal::Status(wal::StatusCode::kIoError, "open " + s.name);
+    ssize_t got;
+    while ((got = ::read(fd, buf.data(), buf.size())) > 0) bytes += static_cast<uint64_t>(got);
+    ::close(fd);
+  }
+  return Figure{0, bytes, Since(t0), ""};
+}
+
+// Synced single-entry Saves: latency percentiles.
+wal::Result<Figure> BenchLatency(const std::string& dir, uint64_t n, uint64_t size) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  const std::string data = Payload(size, 1);
+  std::vector<double> us;
+  us.reserve(n);
+  auto t0 = Clock::now();
+  for (uint64_t i = 1; i <= n; ++i) {
+    auto s0 = Clock::now();
+    WAL_RETURN_IF_ERROR(w->Save(wal::HardState{1, 1, i}, std::vector<wal::Entry>{{1, i, wal::EntryType::kNormal, data}}));
+    us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s0).count());
+  }
+  double secs = Since(t0);
+  WAL_RETURN_IF_ERROR(w->Close());
+  std::sort(us.begin(), us.end());
+  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))]; };
+  char extra[160];
+  std::snprintf(extra, sizeof(extra), ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f", pct(0.5),
+                pct(0.99), pct(0.999), us.back());
+  return Figure{n, n * size, secs, extra};
+}
+
+// T threads doing synced single-entry Saves for `seconds`: group commit.
+wal::Result<Figure> BenchConcurrent(const std::string& dir, int threads, uint64_t size, double seconds) {
+  WAL_RETURN_IF_ERROR(Fresh(dir));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  const std::string data = Payload(size, 1);
+  std::atomic<uint64_t> total{0};
+  std::atomic<bool> failed{false};
+  std::vector<std::thread> ts;
+  auto t0 = Clock::now();
+  for (int t = 0; t < threads; ++t) {
+    ts.emplace_back([&, t] {
+      uint64_t i = 0;
+      while (Since(t0) < seconds && !failed) {
+        // Each writer keeps its own term so keys stay distinct.
+        wal::Entry e{uint64_t(t + 1), ++i, wal::EntryType::kNormal, data};
+        if (!w->Save(wal::HardState{}, std::vector<wal::Entry>{e}).ok()) failed = true;
+        ++total;
+      }
+    });
+  }
+  for (auto& t : ts) t.join();
+  double secs = Since(t0);
+  if (failed) return wal::Status(wal::StatusCode::kIoError, "a concurrent Save failed");
+  const uint64_t syncs = w->stats().syncs;
+  WAL_RETURN_IF_ERROR(w->Close());
+  return Figure{total.load(), total.load() * size, secs,
+                ",\"threads\":" + std::to_string(threads) + ",\"fdatasyncs\":" + std::to_string(syncs)};
+}
+
+int Report(const wal::Result<Figure>& r, const std::string& mode) {
+  if (!r.has_value()) return ReportError(r.error());
+  PrintJson(mode, *r);
+  return kExitOk;
+}
+
+double Rate(const wal::Result<Figure>& r) {
+  return r.has_value() && r->seconds > 0 ? static_cast<double>(r->entries) / r->seconds : 0;
+}
+
+int RunAll(const BenchFlags& f, const std::string& dir) {
+  const uint64_t big = f.quick ? 100'000 : 1'000'000;
+  std::printf("walctl bench in %s (%s)\n\n", dir.c_str(), f.quick ? "quick" : "full");
+  std::printf("%-44s %14s %12s\n", "workload", "entries/s", "MB/s");
+  auto row = [](const std::string& name, const wal::Result<Figure>& r) {
+    if (!r.has_value()) {
+      std::printf("%-44s failed: %s\n", name.c_str(), r.error().ToString().c_str());
+      return;
+    }
+    double s = r->seconds > 0 ? r->seconds : 1e-9;
+    std::printf("%-44s %14.0f %12.1f\n", name.c_str(), static_cast<double>(r->entries) / s,
+                static_cast<double>(r->bytes) / s / 1e6);
+    std::fflush(stdout);
+  };
+  row("unsynced appends, 100 B, one fsync", BenchUnsynced(dir, big, 100));
+  for (uint64_t size : {100, 1000}) {
+    for (uint64_t batch : {1, 10, 100, 500, 1000}) {
+      uint64_t n = std::min<uint64_t>(big, batch * (f.quick ? 200 : 1000));
+      auto ours = BenchWrite(dir, n, size, batch);
+      auto raw = BenchRaw(dir, n, size, batch);
+      char name[96];
+      std::snprintf(name, sizeof(name), "synced %llu B, fsync every %llu", static_cast<unsigned long long>(size),
+                    static_cast<unsigned long long>(batch));
+      row(name, ours);
+      double ratio = Rate(raw) > 0 ? Rate(ours) / Rate(raw) : 0;
+      std::snprintf(name, sizeof(name), "  raw pwrite+fdatasync (ours = %.2fx)", ratio);
+      row(name, raw);
+    }
+  }
+  row("pipelined SaveAsync, 100 B, batches of 1000", BenchAsync(dir, big, 100, 1000));
+  row("disk sequential write, 1 MiB blocks", BenchSeqWrite(dir, f.quick ? 64 : 512));
+  if (BenchWrite(dir, big, 100, 1000).has_value()) {
+    row("ReadAll, 100 B entries (warm cache)", BenchRead(dir, false));
+    row("LogReader stream, 100 B entries", BenchRead(dir, true));
+  }
+  row("synced single-entry Save (latency run)", BenchLatency(dir, f.quick ? 300 : 2000, 100));
+  for (int t : {1, 2, 4, 8, 16}) row("concurrent synced writers: " + std::to_string(t), BenchConcurrent(dir, t, 100, f.quick ? 0.5 : 2));
+  return kExitOk;
+}
+
+constexpr char kMarker[] = ".walctl-bench";
+
+// The scratch root must be new, empty, or one of ours (it holds the marker):
+// bench never deletes a directory it did not make.
+wal::Status PrepareScratch(const std::string& root) {
+  wal::FileSystem* fs = wal::FileSystem::Default();
+  auto names = fs->ListDir(root);
+  if (names.has_value() && !names->empty() &&
+      std::find(names->begin(), names->end(), kMarker) == names->end()) {
+    return wal::Status(wal::StatusCode::kInvalidArgument,
+                       "refusing to use " + root + " as scratch space: it is not empty and not made by walctl bench");
+  }
+  WAL_RETURN_IF_ERROR(wal::CreateDirAll(fs, root, 0700));
+  wal::OpenOptions o;
+  o.write = true;
+  o.create = true;
+  WAL_ASSIGN_OR_RETURN(auto marker, fs->Open(root + "/" + kMarker, o));
+  return marker->Close();
+}
+
+int RunBench(const BenchFlags& f) {
+  const uint64_t n = f.entries ? f.entries : 1'000'000;
+  if (f.mode == "read") return Report(BenchRead(f.dir, false), f.mode);  // an existing log, read only
+  if (f.mode == "stream") return Report(BenchRead(f.dir, true), f.mode);
+  if (f.mode == "seqread") return Report(BenchSeqRead(f.dir), f.mode);
+  const std::string root = f.dir.empty() ? "walctl-bench.tmp" : f.dir;
+  if (wal::Status s = PrepareScratch(root); !s.ok()) return ReportError(s);
+  const std::string dir = root + "/wal";
+  int rc;
+  if (f.mode == "all") {
+    rc = RunAll(f, dir);
+    if (!f.keep) Fresh(root).IgnoreError();
+    return rc;
+  }
+  if (f.mode == "write")
+    rc = Report(BenchWrite(dir, n, f.size, f.batch), f.mode);
+  else if (f.mode == "unsynced")
+    rc = Report(BenchUnsynced(dir, n, f.size), f.mode);
+  else if (f.mode == "async")
+    rc = Report(BenchAsync(dir, n, f.size, f.batch), f.mode);
+  else if (f.mode == "raw")
+    rc = Report(BenchRaw(dir, n, f.size, f.batch), f.mode);
+  else if (f.mode == "seqwrite")
+    rc = Report(BenchSeqWrite(dir, f.entries ? f.entries : 512), f.mode);
+  else if (f.mode == "latency")
+    rc = Report(BenchLatency(dir, f.entries ? f.entries : 2000, f.size), f.mode);
+  else if (f.mode == "concurrent")
+    rc = Report(BenchConcurrent(dir, f.threads, f.size, f.seconds), f.mode);
+  else
+    return ReportError(wal::Status(wal::StatusCode::kInvalidArgument, "unknown --mode " + f.mode));
+  if (!f.keep) Fresh(root).IgnoreError();
+  return rc;
+}
+
+}  // namespace
+
+Command AddBenchCommand(CLI::App& parent) {
+  auto f = std::make_shared<BenchFlags>();
+  CLI::App* app = parent.add_subcommand(
+      "bench",
+      "Measure write, read, latency and group-commit throughput in a scratch directory (DIR, default "
+      "./walctl-bench.tmp: new, empty or made by bench; removed afterwards unless --keep). `read`, `stream` and "
+      "`seqread` read the existing WAL in DIR, changing nothing.");
+  app->add_option("DIR", f->dir, "scratch directory (its contents are replaced)");
+  app->add_option("--mode", f->mode,
+                  "all (a table) | write | unsynced | async | raw | read | stream | seqread | seqwrite | latency | "
+                  "concurrent (one JSON line each)")
+      ->check(CLI::IsMember({"all", "write", "unsynced", "async", "raw", "read", "stream", "seqread", "seqwrite",
+                             "latency", "concurrent"}));
+  app->add_option("--entries", f->entries, "entries to write (seqwrite: MiB)");
+  app->add_option("--size", f->size, "entry data bytes")->check(CLI::Range(uint64_t{0}, uint64_t{64} << 20));
+  app->add_option("--batch", f->batch, "entries per Save (one fdatasync each)")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
+  app->add_option("--threads", f->threads, "concurrent writers")->check(CLI::Range(1, 256));
+  app->add_option("--seconds", f->seconds, "time budget of the concurrent mode")->check(CLI::Range(0.01, 3600.0));
+  app->add_flag("--keep", f->keep, "keep the scratch WAL");
+  app->add_flag("--quick", f->quick, "smaller runs (for smoke tests)");
+  return {app, [f] { return RunBench(*f); }};
+}
+
+}  // namespace walctl
