@@ -1,0 +1,159 @@
+"""Running the two drivers (etcdwal = etcd v3.4's wal package, wal_interop =
+this library) and handling WAL directories."""
+
+import hashlib
+import json
+import os
+import shutil
+import subprocess
+
+DEPS_HINT = ("apt-get install golang-go golang-etcd-server-dev etcd-server etcd-client "
+             "(scripts/deps.sh installs them)")
+
+
+class Fatal(Exception):
+    """A setup problem or a driver that misbehaved (not a comparison result)."""
+
+
+def ensure_etcdwal(path, build_sh, gocache):
+    """Returns the etcdwal binary, building it with build.sh if it is missing
+    (the CMake target normally builds it). Raises Fatal with the install hint
+    when Go or the etcd sources are missing."""
+    if path and os.access(path, os.X_OK):
+        return path
+    go = shutil.which(os.environ.get("GO", "go"))
+    gopath = os.environ.get("ETCDWAL_GOPATH", "/usr/share/gocode")
+    if not go:
+        raise Fatal("interop: Go toolchain missing, cannot build etcdwal; install: " + DEPS_HINT)
+    if not os.path.isdir(os.path.join(gopath, "src/go.etcd.io/etcd/wal")):
+        raise Fatal("interop: etcd v3.4 sources missing under %s, cannot build etcdwal; install: %s"
+                    % (gopath, DEPS_HINT))
+    if not build_sh:
+        raise Fatal("interop: %s not found and no --build-sh given" % path)
+    r = subprocess.run(["sh", build_sh, path] + ([gocache] if gocache else []),
+                       capture_output=True, text=True, timeout=600)
+    if r.returncode != 0 or not os.access(path, os.X_OK):
+        raise Fatal("interop: building etcdwal failed (%d): %s\ninstall: %s"
+                    % (r.returncode, r.stderr.strip(), DEPS_HINT))
+    return path
+
+
+class Driver:
+    """One implementation's driver binary. Every call returns the parsed
+    JSON line; a usage error or a crash raises Fatal."""
+
+    def __init__(self, name, path, env=None):
+        self.name = name
+        self.path = path
+        self.env = env
+
+    def _call(self, args, allow_exit1=False, timeout=300):
+        try:
+            r = subprocess.run([self.path] + [str(a) for a in args], capture_output=True, timeout=timeout,
+                               env=self.env)
+        except subprocess.TimeoutExpired:
+            raise Fatal("%s %s: timed out after %ds" % (self.name, " ".join(map(str, args)), timeout))
+        ok_codes = (0, 1) if allow_exit1 else (0,)
+        lines = r.stdout.decode("utf-8", "replace").splitlines()
+        if r.returncode not in ok_codes or len(lines) != 1:
+            raise Fatal("%s %s: exit %d, stdout %r, stderr %r" % (
+                self.name, " ".join(map(str, args)), r.returncode, r.stdout[:2000], r.stderr[-2000:]))
+        try:
+            return json.loads(lines[0])
+        except ValueError as e:
+            raise Fatal("%s %s: bad JSON %r: %s" % (self.name, " ".join(map(str, args)), lines[0][:2000], e))
+
+    def run(self, workload, d):
+        return self._call(["run", workload, d], allow_exit1=True, timeout=600)
+
+    def read(self, d, mode, snap):
+        return self._call(["read", d, "--mode", mode, "--snap-index", snap[0], "--snap-term", snap[1]])
+
+    def verify(self, d, snap):
+        return self._call(["verify", d, "--snap-index", snap[0], "--snap-term", snap[1]])
+
+    def repair(self, d):
+        return self._call(["repair", d])
+
+    def valid_snapshots(self, d):
+        return self._call(["valid-snapshots", d])
+
+    def command(self, kind, d, snap):
+        """kind: read-read, read-write, verify, valid-snapshots, repair."""
+        if kind == "read-read":
+            return self.read(d, "read", snap)
+        if kind == "read-write":
+            return self.read(d, "write", snap)
+        if kind == "verify":
+            return self.verify(d, snap)
+        if kind == "valid-snapshots":
+            return self.valid_snapshots(d)
+        if kind == "repair":
+            return self.repair(d)
+        raise ValueError(kind)
+
+
+def copy_dir(src, dst):
+    if os.path.exists(dst):
+        shutil.rmtree(dst)
+    if os.path.isdir(src):
+        shutil.copytree(src, dst, copy_function=shutil.copyfile)
+    # a missing src stays missing
+
+
+def dir_state(d, include_tmp=True):
+    """{name: (size, digest)} of the regular files in d (None if d is missing)."""
+    if not os.path.isdir(d):
+        return None
+    out = {}
+    for name in sorted(os.listdir(d)):
+        p = os.path.join(d, name)
+        if not os.path.isfile(p):
+            out[name] = ("non-file", "")
+            continue
+        if not include_tmp and name.endswith(".tmp"):
+            continue
+        h = hashlib.blake2b(digest_size=16)
+        with open(p, "rb") as f:
+            while True:
+                b = f.read(1 << 20)
+                if not b:
+                    break
+                h.update(b)
+        out[name] = (os.path.getsize(p), h.hexdigest())
+    return out
+
+
+def diff_states(a, b):
+    """Human-readable difference of two dir_state results ('' if equal)."""
+    if a == b:
+        return ""
+    if a is None or b is None:
+        return "directory exists on one side only"
+    parts = []
+    for name in sorted(set(a) | set(b)):
+        if name not in a:
+            parts.append("only ours/right: %s" % name)
+        elif name not in b:
+            parts.append("only etcd/left: %s" % name)
+        elif a[name] != b[name]:
+            parts.append("%s differs (size %d vs %d)" % (name, a[name][0], b[name][0]))
+    return "; ".join(parts)
+
+
+def remove_tmp_files(d):
+    """Removes *.tmp left by a run that did not close its WAL (etcd's
+    prepared segment may or may not exist then: a race in etcd too)."""
+    if os.path.isdir(d):
+        for n in os.listdir(d):
+            if n.endswith(".tmp"):
+                os.remove(os.path.join(d, n))
+
+
+def wal_names(d):
+    return sorted(n for n in os.listdir(d) if n.endswith(".wal")) if os.path.isdir(d) else []
+
+
+def read_file(p):
+    with open(p, "rb") as f:
+        return f.read()
