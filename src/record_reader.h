@@ -48,6 +48,9 @@ class RecordDecoder {
 
   // The running CRC (of every record's data so far, chained).
   uint32_t crc() const { return crc_; }
+  // Starts the chain at `crc` instead of 0 (before the first Next()): the
+  // value at the end of the segments before the first input.
+  void set_initial_crc(uint32_t crc) { crc_ = crc; }
   // Offset just past the last good record in the current segment.
   uint64_t last_valid_offset() const { return offset_; }
   // Offset of the frame of the record last returned.

@@ -505,6 +505,16 @@ struct WAL::Impl {
     crc = d.crc();
     writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
     state = State::kAppending;
+    if (off == 0) {
+      // The tail holds no valid record at all (its head was lost to damage;
+      // our own cuts never leave a headless segment). Give it a crc and a
+      // metadata record before any append, so that a reader or Repair
+      // starting at this segment can check what follows it. (etcd appends
+      // straight away.)
+      Status s = WriteCrc();
+      if (s.ok()) s = WriteMetadata();
+      if (!s.ok()) return Fail(s);
+    }
     if (!out.entries.empty()) durable_index = out.entries.back().index;
     return out;
   }

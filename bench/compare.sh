@@ -1,0 +1,80 @@
+#!/usr/bin/env bash
+# Side-by-side: the same workloads through our library (walctl bench) and
+# through etcd v3.4.23's own wal package (interop/etcd's etcdwal), alternating
+# in one run, on a scratch directory of the file system holding SCRATCH
+# (default: ./compare.tmp). Prints a table with both figures and the ratio.
+#   bash bench/compare.sh [SCRATCH] [--quick]
+# Run `bash scripts/build.sh` first (the README's set-up).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SCRATCH="${1:-compare.tmp}"
+QUICK="${2:-}"
+WALCTL=./build/tools/walctl
+ETCDWAL=./build/interop/etcdwal
+[ -x "$WALCTL" ] || { echo "compare: build first: bash scripts/build.sh" >&2; exit 1; }
+if [ ! -x "$ETCDWAL" ]; then bash interop/etcd/build.sh "$ETCDWAL" "$PWD/build/interop/gocache"; fi
+mkdir -p "$SCRATCH"
+[ -z "$(ls -A "$SCRATCH")" ] || [ -f "$SCRATCH/.compare" ] || { echo "compare: $SCRATCH is not empty" >&2; exit 1; }
+touch "$SCRATCH/.compare"
+
+BIG=1000000; MATRIX_N=1000; ROUNDS=2
+if [ "$QUICK" = "--quick" ]; then BIG=100000; MATRIX_N=200; ROUNDS=1; fi
+
+field() { python3 -c 'import json,sys; print(json.loads(sys.stdin.read().strip().splitlines()[-1])[sys.argv[1]])' "$1"; }
+etcd() { rm -rf "$SCRATCH/e"; "$ETCDWAL" bench "$@"; }
+ours() { "$WALCTL" bench "$SCRATCH/w" "$@"; }
+
+# best of ROUNDS, alternating etcd / ours / raw so drift hits all alike
+best() {  # best KEY CMD...
+  local key=$1; shift; local b=0 v
+  for _ in $(seq "$ROUNDS"); do v=$("$@" | field "$key"); b=$(python3 -c "print(max($b,$v))"); done
+  echo "$b"
+}
+row() { python3 -c '
+import sys; name, e, o = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]); extra = sys.argv[4] if len(sys.argv) > 4 else ""
+print(f"{name:<40} {e:>14,.0f} {o:>14,.0f} {o/e if e else 0:>8.2f}x  {extra}")' "$@"; }
+
+printf '%-40s %14s %14s %9s\n' "workload (entries/s unless noted)" "etcd v3.4.23" "wal (C++)" "ratio"
+e=$(best entries_per_sec etcd unsynced "$SCRATCH/e" --entries "$BIG" --size 100)
+o=$(best entries_per_sec ours --mode unsynced --entries "$BIG" --size 100)
+row "unsynced appends, $BIG x 100 B, 1 fsync" "$e" "$o"
+
+for size in 100 1000; do
+  for batch in 1 10 100 500 1000; do
+    n=$(( batch * MATRIX_N )); [ "$batch" -eq 1 ] && n=$(( MATRIX_N * 2 )); [ "$n" -gt "$BIG" ] && n=$BIG
+    e=$(best entries_per_sec etcd write "$SCRATCH/e" --entries "$n" --size "$size" --batch "$batch")
+    o=$(best entries_per_sec ours --mode write --entries "$n" --size "$size" --batch "$batch")
+    r=$(best entries_per_sec ours --mode raw --entries "$n" --size "$size" --batch "$batch")
+    ours_vs_raw=$(python3 -c "print(f'{$o/$r:.2f}')"); etcd_vs_raw=$(python3 -c "print(f'{$e/$r:.2f}')")
+    row "synced ${size} B, fsync every ${batch}" "$e" "$o" "raw limit ${r%.*}/s: ours ${ours_vs_raw}x, etcd ${etcd_vs_raw}x"
+  done
+done
+
+# ReadAll: both read the same log, written once by etcd.
+rm -rf "$SCRATCH/r"; "$ETCDWAL" bench write "$SCRATCH/r" --entries "$BIG" --size 100 --batch 1000 >/dev/null
+e=$(best entries_per_sec "$ETCDWAL" bench read "$SCRATCH/r")
+o=$(best entries_per_sec "$WALCTL" bench --mode read "$SCRATCH/r")
+rss=$("$WALCTL" bench --mode read "$SCRATCH/r" | field rss_over_returned)
+srss=$("$WALCTL" bench --mode stream "$SCRATCH/r" | field peak_rss_bytes)
+row "ReadAll $BIG x 100 B (warm cache)" "$e" "$o" "ours: peak RSS ${rss}x the bytes returned; stream peak RSS $(( ${srss%.*} / 1048576 )) MiB"
+
+seq_mb=$(ours --mode seqwrite --entries 512 | field mb_per_sec)
+async_mb=$(ours --mode async --entries "$BIG" --size 100 --batch 1000 | field file_mb_per_sec)
+printf '%-40s %14s %14s %9s  %s\n' "pipelined SaveAsync (MB/s of frames)" "-" "${async_mb%.*}" "" \
+  "$(python3 -c "print(f'{$async_mb/$seq_mb:.2f}x the disk sequential write ({$seq_mb:.0f} MB/s)')")"
+one=$(ours --mode concurrent --threads 1 --seconds 2 | field entries_per_sec)
+eight=$(ours --mode concurrent --threads 8 --seconds 2 | field entries_per_sec)
+printf '%-40s %14s %14s %9s  %s\n' "8 concurrent synced writers" "-" "${eight%.*}" "" \
+  "$(python3 -c "print(f'{$eight/$one:.2f}x one synced writer ({$one:.0f}/s)')")"
+lat=$(ours --mode latency --entries 2000 --size 100)
+printf '%-40s %s\n' "synced single-entry Save latency (us)" \
+  "$(echo "$lat" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print(f"p50 {d[\"p50_us\"]:.0f}  p99 {d[\"p99_us\"]:.0f}  p999 {d[\"p999_us\"]:.0f}")')"
+
+# Open + ReadAll of a >= 1 GB multi-segment log vs reading its files raw.
+GB_N=1000000; [ "$QUICK" = "--quick" ] && GB_N=100000
+"$WALCTL" bench "$SCRATCH/g" --mode write --entries "$GB_N" --size 1000 --batch 1000 --keep >/dev/null
+o=$("$WALCTL" bench --mode read "$SCRATCH/g/wal" | field mb_per_sec)
+c=$("$WALCTL" bench --mode seqread "$SCRATCH/g/wal" | field mb_per_sec)
+printf '%-40s %14s %14s %9s  %s\n' "Open+ReadAll of $((GB_N / 1000)) MB log (MB/s)" "-" "${o%.*}" "" \
+  "raw sequential read of the same files: ${c%.*} MB/s"
+rm -rf "$SCRATCH"
