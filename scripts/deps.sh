@@ -16,6 +16,7 @@ PACKAGES=(
   golang-go golang-etcd-server-dev           # etcd's own wal package, for interop tests
   etcd-server etcd-client                    # a real etcd server, for interop tests
   clang-14 libclang-rt-14-dev                # libFuzzer and sanitizer runtimes
+  python3                                    # interop test driver, bench/compare.sh
 )
 
 missing=()

@@ -44,6 +44,14 @@ struct BenchFlags {
   bool quick = false;
 };
 
+bool g_no_fsync = false;  // --no-fsync: measure CPU, not the disk
+
+wal::Options BenchOptions() {
+  wal::Options o;
+  o.unsafe_no_fsync = g_no_fsync;
+  return o;
+}
+
 double Since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
 uint64_t PeakRssBytes() {
@@ -82,7 +90,7 @@ wal::Status Fresh(const std::string& dir) { return wal::RemoveAll(wal::FileSyste
 // present), as in etcd's benchmark matrix.
 wal::Result<Figure> BenchWrite(const std::string& dir, uint64_t n, uint64_t size, uint64_t batch) {
   WAL_RETURN_IF_ERROR(Fresh(dir));
-  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench", BenchOptions()));
   const std::string data = Payload(size, 1);
   std::vector<wal::Entry> b(batch);
   auto t0 = Clock::now();
@@ -101,7 +109,7 @@ wal::Result<Figure> BenchWrite(const std::string& dir, uint64_t n, uint64_t size
 // All entries in ONE Save: one fdatasync at the end (etcd's unsynced run).
 wal::Result<Figure> BenchUnsynced(const std::string& dir, uint64_t n, uint64_t size) {
   WAL_RETURN_IF_ERROR(Fresh(dir));
-  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench", BenchOptions()));
   const std::string data = Payload(size, 1);
   std::vector<wal::Entry> all;
   all.reserve(n);
@@ -116,7 +124,7 @@ wal::Result<Figure> BenchUnsynced(const std::string& dir, uint64_t n, uint64_t s
 // Pipelined: SaveAsync batches, every batch made durable.
 wal::Result<Figure> BenchAsync(const std::string& dir, uint64_t n, uint64_t size, uint64_t batch) {
   WAL_RETURN_IF_ERROR(Fresh(dir));
-  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench", BenchOptions()));
   const std::string data = Payload(size, 1);
   std::vector<wal::Entry> b;
   auto t0 = Clock::now();
@@ -240,7 +248,7 @@ wal::Result<Figure> BenchSeqRead(const std::string& dir) {
 // Synced single-entry Saves: latency percentiles.
 wal::Result<Figure> BenchLatency(const std::string& dir, uint64_t n, uint64_t size) {
   WAL_RETURN_IF_ERROR(Fresh(dir));
-  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench", BenchOptions()));
   const std::string data = Payload(size, 1);
   std::vector<double> us;
   us.reserve(n);
@@ -263,7 +271,7 @@ wal::Result<Figure> BenchLatency(const std::string& dir, uint64_t n, uint64_t si
 // T threads doing synced single-entry Saves for `seconds`: group commit.
 wal::Result<Figure> BenchConcurrent(const std::string& dir, int threads, uint64_t size, double seconds) {
   WAL_RETURN_IF_ERROR(Fresh(dir));
-  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench"));
+  WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::Create(dir, "bench", BenchOptions()));
   const std::string data = Payload(size, 1);
   std::atomic<uint64_t> total{0};
   std::atomic<bool> failed{false};
@@ -415,6 +423,7 @@ Command AddBenchCommand(CLI::App& parent) {
   app->add_option("--seconds", f->seconds, "time budget of the concurrent mode")->check(CLI::Range(0.01, 3600.0));
   app->add_flag("--keep", f->keep, "keep the scratch WAL");
   app->add_flag("--quick", f->quick, "smaller runs (for smoke tests)");
+  app->add_flag("--no-fsync", g_no_fsync, "skip fdatasync (Options::unsafe_no_fsync): CPU cost only");
   return {app, [f] { return RunBench(*f); }};
 }
 
