@@ -14,6 +14,8 @@
 //   directory and clears unreachable tables after a crash and at destruction.
 #include "wal/mem_file_system.h"
 
+#include "src/errno_status.h"
+
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -30,6 +32,8 @@ namespace wal {
 
 namespace {
 
+using internal::ErrnoStatus;
+
 constexpr uint64_t kPageSize = 4096;
 constexpr uint64_t kSectorSize = 512;
 // Files larger than this are refused (EFBIG) so that a stray huge offset
@@ -41,32 +45,6 @@ using PagePtr = std::shared_ptr<Page>;
 
 uint64_t PagesFor(uint64_t size) { return (size + kPageSize - 1) / kPageSize; }
 
-// Same errno -> code mapping as the POSIX file system, so callers (and the
-// conformance tests) see identical codes on both.
-Status ErrnoStatus(std::string_view op, const std::string& path, int err) {
-  StatusCode code = StatusCode::kIoError;
-  switch (err) {
-    case ENOSPC:
-    case EDQUOT:
-      code = StatusCode::kNoSpace;
-      break;
-    case ENOENT:
-      code = StatusCode::kNotFound;
-      break;
-    case EEXIST:
-    case ENOTEMPTY:
-      code = StatusCode::kAlreadyExists;
-      break;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      code = StatusCode::kPermissionDenied;
-      break;
-    default:
-      break;
-  }
-  return Status(code, std::string(op) + " " + path + ": " + std::strerror(err), err);
-}
 
 // The bytes of one file. Invariants: pages_.size() == PagesFor(size_), and
 // bytes of the last page at or past size_ are zero (so growing never has to

@@ -17,6 +17,7 @@
 #include <string>
 
 #include "src/posix_syscalls.h"
+#include "src/errno_status.h"
 #include "wal/file_system.h"
 
 namespace wal {
@@ -34,30 +35,7 @@ using internal::Syscalls;
 
 constexpr int kMaxEintrRetries = 1000;
 
-Status ErrnoStatus(const std::string& op, const std::string& path, int err) {
-  StatusCode code = StatusCode::kIoError;
-  switch (err) {
-    case ENOSPC:
-    case EDQUOT:
-      code = StatusCode::kNoSpace;
-      break;
-    case ENOENT:
-      code = StatusCode::kNotFound;
-      break;
-    case EEXIST:
-    case ENOTEMPTY:
-      code = StatusCode::kAlreadyExists;
-      break;
-    case EACCES:
-    case EPERM:
-    case EROFS:
-      code = StatusCode::kPermissionDenied;
-      break;
-    default:
-      break;
-  }
-  return Status(code, op + " " + path + ": " + std::strerror(err), err);
-}
+using internal::ErrnoStatus;
 
 class PosixFile final : public File {
  public:

@@ -1,5 +1,10 @@
 #include "wal/status.h"
 
+#include <cerrno>
+#include <cstring>
+
+#include "src/errno_status.h"
+
 #include <cstdio>
 #include <cstdlib>
 
@@ -58,6 +63,32 @@ Status Status::WithContext(std::string_view context) const {
 }
 
 namespace internal {
+
+Status ErrnoStatus(std::string_view op, const std::string& path, int err) {
+  StatusCode code = StatusCode::kIoError;
+  switch (err) {
+    case ENOSPC:
+    case EDQUOT:
+      code = StatusCode::kNoSpace;
+      break;
+    case ENOENT:
+      code = StatusCode::kNotFound;
+      break;
+    case EEXIST:
+    case ENOTEMPTY:
+      code = StatusCode::kAlreadyExists;
+      break;
+    case EACCES:
+    case EPERM:
+    case EROFS:
+      code = StatusCode::kPermissionDenied;
+      break;
+    default:
+      break;
+  }
+  return Status(code, std::string(op) + " " + path + ": " + std::strerror(err), err);
+}
+
 void DieBadResultAccess(const Status& status) {
   std::fprintf(stderr, "wal: value() called on a Result holding an error: %s\n", status.ToString().c_str());
   std::abort();
