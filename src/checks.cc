@@ -100,14 +100,22 @@ Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const
 }
 
 namespace {
-// The CRC chain at the start of the last segment, when every earlier
-// segment is there (consecutive sequence numbers) and reads cleanly; else 0,
-// which makes the last segment's own crc record start the chain (etcd's
-// Repair always starts at 0). Without it, a last segment whose head was lost
-// would have its first real record judged against the wrong chain value and
-// cut as "torn" although it was acknowledged (found by the fuzzers).
-uint32_t ChainBefore(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs,
-                     const Options& options) {
+// Where the CRC chain starts for Repair's pass over the last segment. A
+// segment normally starts with a crc record, which carries the chain: then 0,
+// exactly as etcd's Repair (the record is adopted unchecked). A segment whose
+// head was lost starts with some other record, which etcd's Repair judges
+// against a chain of 0: it fails, and a damaged-looking first record may be
+// cut as "torn" although read mode, which chains from the earlier segments,
+// reads it fine (found by the fuzzers). For such a segment the chain comes
+// from the earlier segments when they are all present and read cleanly.
+uint32_t ChainForLastSegment(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs,
+                             File* last, const Options& options) {
+  {
+    RecordDecoder probe({SegmentInput{segs.back().name, last}}, options.read_chunk_bytes, TornWriteRule::kEtcd);
+    RecordView rec;
+    auto r = probe.Next(&rec);
+    if (r.has_value() && *r && rec.type == kCrcType) return 0;
+  }
   if (segs.size() < 2) return 0;
   for (size_t i = 1; i < segs.size(); ++i) {
     if (segs[i].seq != segs[i - 1].seq + 1) return 0;
@@ -138,7 +146,7 @@ Result<bool> Repair(const std::string& dir, const Options& options) {
   // (etcd blocks here; we report kLocked instead of hanging.)
   WAL_RETURN_IF_ERROR(f->TryLock());
   RecordDecoder d({SegmentInput{last.name, f.get()}}, options.read_chunk_bytes, options.torn_write_rule);
-  d.set_initial_crc(ChainBefore(fs, dir, segs, options));
+  d.set_initial_crc(ChainForLastSegment(fs, dir, segs, f.get(), options));
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);

@@ -157,3 +157,34 @@ def wal_names(d):
 def read_file(p):
     with open(p, "rb") as f:
         return f.read()
+
+
+def only_new_head_in_headless_tail(etcd_dir, ours_dir):
+    """Equivalence row E10: after a write-mode open of a log whose last
+    segment held no valid record, we write a crc and a metadata record at its
+    start (etcd leaves zeros there). True when that is the only difference:
+    same file names, every other file identical, and in the last segment
+    etcd's bytes are zero where ours differ, all within the first 4 KiB."""
+    names = sorted(n for n in os.listdir(etcd_dir) if not n.endswith(".tmp"))
+    if names != sorted(n for n in os.listdir(ours_dir) if not n.endswith(".tmp")):
+        return False
+    segs = [n for n in names if n.endswith(".wal")]
+    if not segs:
+        return False
+    for n in names:
+        with open(os.path.join(etcd_dir, n), "rb") as f:
+            a = f.read()
+        with open(os.path.join(ours_dir, n), "rb") as f:
+            b = f.read()
+        if n != segs[-1]:
+            if a != b:
+                return False
+            continue
+        if len(a) != len(b):
+            return False
+        diffs = [i for i in range(min(len(a), 8192)) if a[i] != b[i]]
+        if a[8192:] != b[8192:] or not diffs or diffs[-1] >= 4096:
+            return False
+        if any(a[i] != 0 for i in range(diffs[-1] + 1)):
+            return False
+    return True
