@@ -1,11 +1,15 @@
 #include "src/segment_pipeline.h"
 
+#include <algorithm>
+#include <vector>
+
 #include "src/segment_names.h"
 
 namespace wal::internal {
 
-SegmentPipeline::SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background)
-    : fs_(fs), dir_(std::move(dir)), segment_bytes_(segment_bytes), background_(background) {
+SegmentPipeline::SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background,
+                                 bool prezero)
+    : fs_(fs), dir_(std::move(dir)), segment_bytes_(segment_bytes), background_(background), prezero_(prezero) {
   if (background_) thread_ = std::thread([this] { Run(); });
 }
 
@@ -28,6 +32,17 @@ Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path) 
   // hold a half-written head; its bytes must not survive into a new segment.
   if (s.ok()) s = f->Truncate(0);
   if (s.ok()) s = f->Allocate(segment_bytes_);
+  if (s.ok() && prezero_) {
+    // Write real zeros over the preallocated (unwritten) extents and sync
+    // them, here, off the hot path: later fdatasyncs of this segment then
+    // flush data blocks only, with no extent conversion to journal.
+    std::vector<std::byte> zeros(std::min<uint64_t>(segment_bytes_, 1 << 20));
+    for (uint64_t off = 0; s.ok() && off < segment_bytes_; off += zeros.size()) {
+      size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), segment_bytes_ - off));
+      s = f->WriteAt(off, std::span(zeros.data(), n));
+    }
+    if (s.ok()) s = f->Sync();
+  }
   if (!s.ok()) {
     f->Close().IgnoreError();
     fs_->RemoveFile(path).IgnoreError();  // best effort; a leftover .tmp is harmless

@@ -20,7 +20,8 @@ class SegmentPipeline {
  public:
   // `fs` must outlive this object. With `background`, a thread prepares the
   // next file ahead of time; otherwise Take() prepares it synchronously.
-  SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background);
+  SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background,
+                  bool prezero = false);
   ~SegmentPipeline();
   SegmentPipeline(const SegmentPipeline&) = delete;
   SegmentPipeline& operator=(const SegmentPipeline&) = delete;
@@ -39,6 +40,7 @@ class SegmentPipeline {
   std::string dir_;
   uint64_t segment_bytes_;
   bool background_;
+  bool prezero_;
   uint64_t count_ = 0;
 
   std::mutex mu_;

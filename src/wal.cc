@@ -552,7 +552,8 @@ Result<std::unique_ptr<WAL::Impl>> OpenImpl(const std::string& dir, uint64_t ind
   }
   if (write) {
     impl->pipeline = std::make_unique<SegmentPipeline>(impl->fs, dir, options.segment_size_bytes,
-                                                       options.background_segment_preparation);
+                                                       options.background_segment_preparation,
+                                                       options.prezero_segments);
   }
   return impl;
 }
@@ -610,7 +611,8 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
     WAL_RETURN_IF_ERROR(fs->SyncDir(ParentDir(dir)));
   }
   impl->pipeline = std::make_unique<SegmentPipeline>(fs, dir, options.segment_size_bytes,
-                                                     options.background_segment_preparation);
+                                                     options.background_segment_preparation,
+                                                       options.prezero_segments);
   return std::unique_ptr<WAL>(new WAL(std::move(impl)));
 }
 

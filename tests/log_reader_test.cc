@@ -90,3 +90,31 @@ TEST(LogReader, EndsCleanlyAtATornTailAndSaysSo) {
 
 }  // namespace
 }  // namespace wal
+
+namespace wal {
+namespace {
+
+// Pre-zeroed segments hold the same bytes as fallocated ones.
+TEST(PrezeroSegments, SameBytesAsFallocatedSegments) {
+  std::string bytes[2];
+  uint64_t ops[2] = {0, 0};
+  for (int prezero = 0; prezero < 2; ++prezero) {
+    MemFileSystem fs;
+    Options o;
+    o.file_system = &fs;
+    o.segment_size_bytes = 64 * 1024;
+    o.prezero_segments = prezero == 1;
+    auto w = WAL::Create("/w", "md", o);
+    ASSERT_TRUE(w.has_value());
+    for (uint64_t i = 1; i <= 400; ++i)
+      ASSERT_TRUE((*w)->Save(HardState{1, 1, i}, std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(300, 'k')}}).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+    for (const auto& f : fs.ListAllFiles()) bytes[prezero] += f + "=" + *fs.ReadFileToString(f) + ";";
+    ops[prezero] = fs.op_count();
+  }
+  EXPECT_EQ(bytes[0], bytes[1]);
+  EXPECT_GT(ops[1], ops[0]) << "pre-zeroing writes (and syncs) the prepared segments";
+}
+
+}  // namespace
+}  // namespace wal
