@@ -116,10 +116,9 @@ uint32_t ChainForLastSegment(FileSystem* fs, const std::string& dir, const std::
     auto r = probe.Next(&rec);
     if (r.has_value() && *r && rec.type == kCrcType) return 0;
   }
-  if (segs.size() < 2) return 0;
-  for (size_t i = 1; i < segs.size(); ++i) {
-    if (segs[i].seq != segs[i - 1].seq + 1) return 0;
-  }
+  // The segments a reader would chain through (etcd's isValidSeq, quirk
+  // included), so that Repair judges the first record as the reader does.
+  if (segs.size() < 2 || !IsValidSeq(segs, 0)) return 0;
   std::vector<SegmentName> earlier(segs.begin(), segs.end() - 1);
   auto files = OpenSegmentsReadOnly(fs, dir, earlier, 0);
   if (!files.has_value()) return 0;
