@@ -38,7 +38,7 @@ void Note(size_t n) {
 // Declared here rather than through <sanitizer/allocator_interface.h>, which
 // gcc does not install; both ASan runtimes (gcc's libasan, clang's) define it.
 extern "C" int __sanitizer_install_malloc_and_free_hooks(void (*malloc_hook)(const volatile void*, size_t),
-                                                        void (*free_hook)(const volatile void*));
+                                                         void (*free_hook)(const volatile void*));
 
 namespace {
 void MallocHook(const volatile void*, size_t n) { Note(n); }

@@ -76,8 +76,8 @@ std::string LastSegmentPath(wal::MemFileSystem& fs) {
   return wal::internal::JoinPath(kDir, segs->back().name);
 }
 
-void CheckRepair(const std::map<std::string, std::string>& before, const std::map<std::string, std::string>& after,
-                 bool repaired, const std::string& last) {
+void CheckRepair(const std::map<std::string, std::string>& before,
+                 const std::map<std::string, std::string>& after, bool repaired, const std::string& last) {
   if (!repaired) {
     FUZZ_CHECK(before == after, "Repair answered false but changed the directory");
     return;
@@ -92,8 +92,10 @@ void CheckRepair(const std::map<std::string, std::string>& before, const std::ma
       // Written by this Repair (an older copy may have been left alone).
       auto orig = before.find(last);
       FUZZ_CHECK(orig != before.end() && content == orig->second,
-                 "the .broken copy (" + std::to_string(content.size()) + " bytes) is not the original last segment (" +
-                     (orig == before.end() ? std::string("missing") : std::to_string(orig->second.size()) + " bytes") +
+                 "the .broken copy (" + std::to_string(content.size()) +
+                     " bytes) is not the original last segment (" +
+                     (orig == before.end() ? std::string("missing")
+                                           : std::to_string(orig->second.size()) + " bytes") +
                      ")");
     } else {
       FUZZ_CHECK(it != before.end() && it->second == content, "Repair touched " + path);
@@ -117,7 +119,8 @@ void PlaceEntry(std::vector<wal::Entry>* ents, const wal::Entry& e, uint64_t sna
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  const walfuzz::DirInput in = walfuzz::ParseDirInput(std::string_view(reinterpret_cast<const char*>(data), size));
+  const walfuzz::DirInput in =
+      walfuzz::ParseDirInput(std::string_view(reinterpret_cast<const char*>(data), size));
   wal::MemFileSystem fs;
   FUZZ_CHECK(wal::CreateDirAll(&fs, kDir, 0700).ok(), "create the directory");
   for (const auto& e : in.entries) {
@@ -165,9 +168,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
           PlaceEntry(&want.entries, e, snap.index);
           const ReadOutcome r3 = ReadForRead(snap, o);
           if (r3.status.ok()) {
-            FUZZ_CHECK(walfuzz::SameResult(r3.result, want),
-                       "after the append read mode returned " + r3.Describe() + ", expected " +
-                           walfuzz::Describe(want));
+            FUZZ_CHECK(walfuzz::SameResult(r3.result, want), "after the append read mode returned " +
+                                                                 r3.Describe() + ", expected " +
+                                                                 walfuzz::Describe(want));
           } else {
             FUZZ_CHECK(r3.status.code() == StatusCode::kSnapshotNotFound &&
                            (cut || r1.status.code() == StatusCode::kSnapshotNotFound),
@@ -185,7 +188,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
 
   // 4. Repair between two reads.
   const ReadOutcome ra = ReadForRead(snap, o);
-  FUZZ_CHECK(!ra.status.ok() || verified.ok(), "read mode succeeded but Verify failed: " + verified.ToString());
+  FUZZ_CHECK(!ra.status.ok() || verified.ok(),
+             "read mode succeeded but Verify failed: " + verified.ToString());
   const std::string last = LastSegmentPath(fs);
   const auto before = Snapshot(fs);
   auto repaired = wal::Repair(kDir, o);
@@ -193,9 +197,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ReadOutcome rb = ReadForRead(snap, o);
   if (repaired.has_value()) {
     CheckRepair(before, after, *repaired, last);
-    FUZZ_CHECK_OPEN_FINDING(ra.status.code() == rb.status.code() &&
-                   (!ra.status.ok() || walfuzz::SameResult(ra.result, rb.result)),
-               "Repair changed what read mode returns: before " + ra.Describe() + ", after " + rb.Describe());
+    FUZZ_CHECK_OPEN_FINDING(
+        ra.status.code() == rb.status.code() &&
+            (!ra.status.ok() || walfuzz::SameResult(ra.result, rb.result)),
+        "Repair changed what read mode returns: before " + ra.Describe() + ", after " + rb.Describe());
   }
 
   // 5. The seed's semantics.
@@ -210,6 +215,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const size_t max_alloc = walfuzz::EndAllocTracking();
   // Write mode also allocates its write buffer (write_buffer_bytes + a page).
   FUZZ_CHECK(max_alloc <= 2 * size + 64 * 1024 + o.write_buffer_bytes + 4096,
-             "allocated " + std::to_string(max_alloc) + " bytes at once for a " + std::to_string(size) + "-byte input");
+             "allocated " + std::to_string(max_alloc) + " bytes at once for a " + std::to_string(size) +
+                 "-byte input");
   return 0;
 }

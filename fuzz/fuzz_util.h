@@ -28,25 +28,25 @@ inline bool SkipOpenFindings() {
   }();
   return skip;
 }
-#define FUZZ_CHECK_OPEN_FINDING(cond, msg)                                                       \
-  do {                                                                                           \
-    if (!(cond) && SkipOpenFindings()) {                                                         \
-      static bool reported = false;                                                              \
-      if (!reported) std::fprintf(stderr, "open finding (fuzz/findings): %s\n", #cond);          \
-      reported = true;                                                                           \
-    } else {                                                                                     \
-      FUZZ_CHECK(cond, msg);                                                                     \
-    }                                                                                            \
+#define FUZZ_CHECK_OPEN_FINDING(cond, msg)                                              \
+  do {                                                                                  \
+    if (!(cond) && SkipOpenFindings()) {                                                \
+      static bool reported = false;                                                     \
+      if (!reported) std::fprintf(stderr, "open finding (fuzz/findings): %s\n", #cond); \
+      reported = true;                                                                  \
+    } else {                                                                            \
+      FUZZ_CHECK(cond, msg);                                                            \
+    }                                                                                   \
   } while (0)
 
-#define FUZZ_CHECK(cond, msg)                                                                   \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
-      std::fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n  %s\n", __FILE__, __LINE__, #cond,   \
-                   std::string(msg).c_str());                                                   \
-      std::fflush(stderr);                                                                      \
-      std::abort();                                                                             \
-    }                                                                                           \
+#define FUZZ_CHECK(cond, msg)                                                                 \
+  do {                                                                                        \
+    if (!(cond)) {                                                                            \
+      std::fprintf(stderr, "%s:%d: FUZZ_CHECK failed: %s\n  %s\n", __FILE__, __LINE__, #cond, \
+                   std::string(msg).c_str());                                                 \
+      std::fflush(stderr);                                                                    \
+      std::abort();                                                                           \
+    }                                                                                         \
   } while (0)
 
 namespace walfuzz {

@@ -114,8 +114,8 @@ std::string Payload(uint64_t index, size_t len) {
 }
 
 // A WAL written by the library: (name, bytes) of every segment, in order.
-std::vector<std::pair<std::string, std::string>> LibraryWal(uint64_t segment_size, int saves, size_t entry_bytes,
-                                                            bool cut_each_save = false) {
+std::vector<std::pair<std::string, std::string>> LibraryWal(uint64_t segment_size, int saves,
+                                                            size_t entry_bytes, bool cut_each_save = false) {
   wal::MemFileSystem fs;
   wal::Options o;
   o.file_system = &fs;
@@ -261,8 +261,10 @@ void DirectoryCorpus() {
   };
   {
     B b(0x10);
-    b.Segment(0, 0, B::CrcRec() + B::Rec(1, "m") + B::Rec(5, snap00) + B::Rec(2, entry(13038096702221461993ull, "x")),
-              0, true);
+    b.Segment(
+        0, 0,
+        B::CrcRec() + B::Rec(1, "m") + B::Rec(5, snap00) + B::Rec(2, entry(13038096702221461993ull, "x")), 0,
+        true);
     Put(t, "audit_entry_index_13038096702221461993", b.bytes());
   }
   {
@@ -276,8 +278,8 @@ void DirectoryCorpus() {
   {
     B b(0x10);
     b.Segment(0, 0,
-              B::CrcRec() + B::Rec(1, "m") + B::Rec(5, snap00) + B::Rec(2, entry(1, "a")) + B::Rec(2, entry(2, "b")) +
-                  B::Rec(2, entry(3, "c")) + B::Rec(2, entry(2, "B")) +
+              B::CrcRec() + B::Rec(1, "m") + B::Rec(5, snap00) + B::Rec(2, entry(1, "a")) +
+                  B::Rec(2, entry(2, "b")) + B::Rec(2, entry(3, "c")) + B::Rec(2, entry(2, "B")) +
                   B::Rec(3, wal::internal::EncodeHardStateToString({1, 1, 2})),
               0x20, true);
     Put(t, "overwrite_in_log", b.bytes());
@@ -319,15 +321,15 @@ void DirectoryCorpus() {
   }
   {
     B b(0x14);  // kEtcd rule
-    b.Segment(0, 0,
-              SegmentBuilder().Head("m").Word(0x00FFFFFFFFFFFFFFull).Raw(std::string(40, 'z')).bytes());
+    b.Segment(0, 0, SegmentBuilder().Head("m").Word(0x00FFFFFFFFFFFFFFull).Raw(std::string(40, 'z')).bytes());
     Put(t, "audit_length_00ffffffffffffff", b.bytes());
   }
   {
     B b(0x02 | 0x10 | 0x20);  // a wide snapshot index, small read chunks
     b.SnapWide(13038096702221461993ull, 1);
     b.Segment(0, 0, B::CrcRec() + B::Rec(1, "m") + B::Rec(5, snap00) + B::Rec(2, entry(1, "x")), 0x20, true);
-    b.Segment(1, 13038096702221461993ull, B::CrcRec() + B::Rec(1, "m") + B::Rec(2, entry(2, "y")), 0x20, true);
+    b.Segment(1, 13038096702221461993ull, B::CrcRec() + B::Rec(1, "m") + B::Rec(2, entry(2, "y")), 0x20,
+              true);
     Put(t, "wide_segment_index", b.bytes());
   }
 }

@@ -101,7 +101,8 @@ Decoded Decode(wal::MemFileSystem& fs, const std::vector<std::string>& paths, wa
       FUZZ_CHECK(d.record_offset() >= last_end, "record offsets went backwards");
       FUZZ_CHECK(d.record_frame_bytes() >= 8, "a frame shorter than its length word");
       FUZZ_CHECK(d.last_valid_offset() == d.record_offset() + d.record_frame_bytes(), "offset bookkeeping");
-      FUZZ_CHECK(d.last_valid_offset() <= input_size || d.segment_index() > 0, "a record past the end of the file");
+      FUZZ_CHECK(d.last_valid_offset() <= input_size || d.segment_index() > 0,
+                 "a record past the end of the file");
       FUZZ_CHECK(rec.data.size() + 8 <= d.record_frame_bytes(), "record data larger than its frame");
       last_end = d.last_valid_offset();
       FUZZ_CHECK(out.records.size() <= input_size / 8, "more records than 8-byte frames fit in the file");

@@ -88,8 +88,8 @@ std::string DescribeRec(const Rec& r) {
     case kMetadataType:
       return r.has_data ? "metadata(" + std::to_string(r.meta.size()) + " bytes)" : "metadata(nil)";
     case kEntryType:
-      return "entry{term " + std::to_string(r.entry.term) + ", index " + std::to_string(r.entry.index) + ", " +
-             std::to_string(r.entry.data.size()) + " bytes}";
+      return "entry{term " + std::to_string(r.entry.term) + ", index " + std::to_string(r.entry.index) +
+             ", " + std::to_string(r.entry.data.size()) + " bytes}";
     case kStateType:
       return "state" + walfuzz::Describe(r.state);
     case kSnapshotType:
@@ -208,7 +208,8 @@ Workload RunWorkload(FuzzedDataProvider& p, const wal::Options& o) {
     if (kind <= 6 || kind == 11) {  // Save
       const int n = kind == 11 ? p.ConsumeIntegralInRange(5, 40) : p.ConsumeIntegralInRange(0, 6);
       uint64_t start = last + 1;
-      if (last > 0 && p.ConsumeIntegralInRange(0, 5) == 0) start = p.ConsumeIntegralInRange<uint64_t>(1, last + 1);
+      if (last > 0 && p.ConsumeIntegralInRange(0, 5) == 0)
+        start = p.ConsumeIntegralInRange<uint64_t>(1, last + 1);
       term += p.ConsumeIntegralInRange(0, 1);
       std::vector<wal::Entry> ents;
       for (int i = 0; i < n; ++i) {
@@ -224,7 +225,8 @@ Workload RunWorkload(FuzzedDataProvider& p, const wal::Options& o) {
       wal::HardState hs;
       if (p.ConsumeBool()) {
         uint64_t top = ents.empty() ? last : ents.back().index;
-        hs = wal::HardState{term, p.ConsumeIntegralInRange<uint64_t>(0, 3), p.ConsumeIntegralInRange<uint64_t>(0, top)};
+        hs = wal::HardState{term, p.ConsumeIntegralInRange<uint64_t>(0, 3),
+                            p.ConsumeIntegralInRange<uint64_t>(0, top)};
       }
       s = wl->Save(hs, ents);
       w.log += "Save(" + std::to_string(ents.size()) + " from " + std::to_string(start) + ", " +
@@ -310,7 +312,8 @@ std::vector<Rec> DecodeAndCheck(wal::MemFileSystem& fs, const Workload& w, std::
   wal::internal::RecordView rv;
   while (true) {
     auto r = d.Next(&rv);
-    FUZZ_CHECK(r.has_value(), "the untouched log does not decode: " + r.error().ToString() + " after " + w.log);
+    FUZZ_CHECK(r.has_value(),
+               "the untouched log does not decode: " + r.error().ToString() + " after " + w.log);
     if (!*r) break;
     Rec rec;
     rec.type = rv.type;
@@ -354,9 +357,11 @@ std::vector<Rec> DecodeAndCheck(wal::MemFileSystem& fs, const Workload& w, std::
                      rec.meta == w.metadata.value_or(""),
                  "the second record of a segment is not the metadata" + where);
     } else if (head_pos == 2 && rec.seg == 0) {
-      FUZZ_CHECK(rec.type == kSnapshotType && rec.snap == wal::Snapshot{}, "no snapshot {0,0} after Create" + where);
+      FUZZ_CHECK(rec.type == kSnapshotType && rec.snap == wal::Snapshot{},
+                 "no snapshot {0,0} after Create" + where);
     } else if (head_pos == 2 && !hs_so_far.empty()) {
-      FUZZ_CHECK(rec.type == kStateType && rec.state == hs_so_far, "a cut did not repeat the hard state" + where);
+      FUZZ_CHECK(rec.type == kStateType && rec.state == hs_so_far,
+                 "a cut did not repeat the hard state" + where);
     } else {
       is_head = false;
     }
@@ -407,8 +412,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   {
     const ReadOutcome r = ReadForRead(o);
     FUZZ_CHECK(r.status.ok() && walfuzz::SameResult(r.result, full.result),
-               "the undamaged log read back as " + r.Describe() + ", expected " + walfuzz::Describe(full.result) +
-                   " after " + w.log);
+               "the undamaged log read back as " + r.Describe() + ", expected " +
+                   walfuzz::Describe(full.result) + " after " + w.log);
   }
 
   // One corruption, as planned before the workload.
@@ -500,8 +505,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     } else if (in_last) {
       const Applied want = Apply(recs, r);
       if (got.status.ok()) {
-        FUZZ_CHECK(want.snap_found && walfuzz::SameResult(got.result, want.result),
-                   "read " + got.Describe() + ", expected the prefix " + walfuzz::Describe(want.result) + ctx);
+        FUZZ_CHECK(
+            want.snap_found && walfuzz::SameResult(got.result, want.result),
+            "read " + got.Describe() + ", expected the prefix " + walfuzz::Describe(want.result) + ctx);
       } else if (plan.kind == 0 || plan.kind == 1) {
         FUZZ_CHECK(!want.snap_found && got.status.code() == StatusCode::kSnapshotNotFound,
                    "a cut-off tail must read as its prefix, got " + got.Describe() + ctx);
@@ -527,9 +533,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    (repaired.has_value() ? std::string("false") : repaired.error().ToString()) + ctx);
   }
   if (repaired.has_value()) {
-    FUZZ_CHECK_OPEN_FINDING(after.status.code() == got.status.code() &&
-                   (!got.status.ok() || walfuzz::SameResult(after.result, got.result)),
-               "Repair changed the read from " + got.Describe() + " to " + after.Describe() + ctx);
+    FUZZ_CHECK_OPEN_FINDING(
+        after.status.code() == got.status.code() &&
+            (!got.status.ok() || walfuzz::SameResult(after.result, got.result)),
+        "Repair changed the read from " + got.Describe() + " to " + after.Describe() + ctx);
   }
   if (!after.status.ok()) return 0;
 
@@ -551,10 +558,13 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     std::fprintf(stderr, "open finding (fuzz/findings): last_index after recovery\n");
     return 0;
   }
-  FUZZ_CHECK(e.index == want.entries.size() + 1, "last_index " + std::to_string(e.index - 1) + " does not follow the " + std::to_string(want.entries.size()) + " entries read" + ctx);
+  FUZZ_CHECK(e.index == want.entries.size() + 1,
+             "last_index " + std::to_string(e.index - 1) + " does not follow the " +
+                 std::to_string(want.entries.size()) + " entries read" + ctx);
   want.entries.push_back(e);
   const ReadOutcome last = ReadForRead(o);
-  FUZZ_CHECK(last.status.ok() && walfuzz::SameResult(last.result, want),
-             "after recovery and an append read " + last.Describe() + ", expected " + walfuzz::Describe(want) + ctx);
+  FUZZ_CHECK(
+      last.status.ok() && walfuzz::SameResult(last.result, want),
+      "after recovery and an append read " + last.Describe() + ", expected " + walfuzz::Describe(want) + ctx);
   return 0;
 }

@@ -31,7 +31,8 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
     const std::string where = " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
     switch (rec.type) {
       case kMetadataType:
-        if (md && *md != rec.data) return Status(StatusCode::kMetadataConflict, "wal: conflicting metadata found" + where);
+        if (md && *md != rec.data)
+          return Status(StatusCode::kMetadataConflict, "wal: conflicting metadata found" + where);
         if (rec.has_data)
           md = std::string(rec.data);
         else
@@ -43,9 +44,9 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
         if (!st.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where);
         if (s.index == snap.index) {
           if (s.term != snap.term) {
-            return Status(StatusCode::kSnapshotMismatch, "wal: snapshot at index " + std::to_string(s.index) +
-                                                             " has term " + std::to_string(s.term) + ", expected " +
-                                                             std::to_string(snap.term) + where);
+            return Status(StatusCode::kSnapshotMismatch,
+                          "wal: snapshot at index " + std::to_string(s.index) + " has term " +
+                              std::to_string(s.term) + ", expected " + std::to_string(snap.term) + where);
           }
           match = true;
         }
@@ -56,12 +57,14 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
       case kStateType:
         break;  // entries and states are not needed to validate the log
       default:
-        return Status(StatusCode::kCorruption, "wal: unexpected block type " + std::to_string(rec.type) + where);
+        return Status(StatusCode::kCorruption,
+                      "wal: unexpected block type " + std::to_string(rec.type) + where);
     }
   }
   if (!match) {
-    return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(snap.index) + ", term " +
-                                                     std::to_string(snap.term) + "} not found in " + dir);
+    return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(snap.index) +
+                                                     ", term " + std::to_string(snap.term) +
+                                                     "} not found in " + dir);
   }
   return Status::Ok();
 }
@@ -111,7 +114,8 @@ namespace {
 uint32_t ChainForLastSegment(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs,
                              File* last, const Options& options) {
   {
-    RecordDecoder probe({SegmentInput{segs.back().name, last}}, options.read_chunk_bytes, TornWriteRule::kEtcd);
+    RecordDecoder probe({SegmentInput{segs.back().name, last}}, options.read_chunk_bytes,
+                        TornWriteRule::kEtcd);
     RecordView rec;
     auto r = probe.Next(&rec);
     if (r.has_value() && *r && rec.type == kCrcType) return 0;

@@ -12,7 +12,8 @@ namespace wal::internal {
 uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n) {
   if (n == 0) return crc;
   // crc32_iscsi takes an int length; split huge buffers.
-  auto* p = static_cast<unsigned char*>(const_cast<void*>(data));  // ISA-L takes a non-const pointer but only reads
+  auto* p =
+      static_cast<unsigned char*>(const_cast<void*>(data));  // ISA-L takes a non-const pointer but only reads
   uint32_t reg = ~crc;
   constexpr size_t kMaxChunk = size_t{1} << 30;
   while (n > 0) {

@@ -52,7 +52,9 @@ Result<bool> LogReader::Next(LogRecord* out) {
     }
     out->segment = r.decoder->segment_name();
     out->offset = r.decoder->record_offset();
-    auto where = [&] { return " in " + r.decoder->segment_name() + " at offset " + std::to_string(out->offset); };
+    auto where = [&] {
+      return " in " + r.decoder->segment_name() + " at offset " + std::to_string(out->offset);
+    };
     Status s;
     switch (rec.type) {
       case kCrcType:
@@ -74,7 +76,8 @@ Result<bool> LogReader::Next(LogRecord* out) {
         s = DecodeSnapshot(rec.data, &out->snapshot);
         break;
       default:
-        return Status(StatusCode::kCorruption, "wal: unexpected block type " + std::to_string(rec.type) + where());
+        return Status(StatusCode::kCorruption,
+                      "wal: unexpected block type " + std::to_string(rec.type) + where());
     }
     if (!s.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where());
     return true;

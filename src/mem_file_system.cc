@@ -45,7 +45,6 @@ using PagePtr = std::shared_ptr<Page>;
 
 uint64_t PagesFor(uint64_t size) { return (size + kPageSize - 1) / kPageSize; }
 
-
 // The bytes of one file. Invariants: pages_.size() == PagesFor(size_), and
 // bytes of the last page at or past size_ are zero (so growing never has to
 // clear anything).
@@ -468,7 +467,8 @@ void MemFsState::RecoverFile(Inode& file, const std::string& path, const CrashPo
     uint64_t hole_begin = std::max(sector, first);
     uint64_t hole_end = std::min(sector + kSectorSize, kept_end);
     if (hole_end > hole_begin) {
-      if (hole_begin < durable.size()) result.CopyFrom(durable, hole_begin, std::min(hole_end, durable.size()));
+      if (hole_begin < durable.size())
+        result.CopyFrom(durable, hole_begin, std::min(hole_end, durable.size()));
       if (hole_end > durable.size()) {
         result.Fill(std::max(hole_begin, durable.size()), hole_end, [] { return std::byte{0}; });
       }

@@ -51,7 +51,8 @@ class PosixFile final : public File {
     size_t done = 0;
     int eintr = 0;
     while (done < out.size()) {
-      ssize_t n = Syscalls().pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
+      ssize_t n =
+          Syscalls().pread(fd_, out.data() + done, out.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
         return ErrnoStatus("pread", path_, errno);
@@ -67,7 +68,8 @@ class PosixFile final : public File {
     size_t done = 0;
     int eintr = 0;
     while (done < data.size()) {
-      ssize_t n = Syscalls().pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      ssize_t n =
+          Syscalls().pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
       if (n < 0) {
         if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
         return ErrnoStatus("pwrite", path_, errno);

@@ -49,8 +49,7 @@ uint8_t* EncodeSnapshot(const Snapshot& s, uint8_t* out);
 size_t RecordEncodedSize(int64_t type, uint32_t crc, bool has_data, size_t data_len);
 // Writes type, crc and (if has_data) the data tag and length; the caller
 // writes `data_len` bytes of data right after.
-uint8_t* EncodeRecordPrefix(int64_t type, uint32_t crc, bool has_data, size_t data_len,
-                            uint8_t* out);
+uint8_t* EncodeRecordPrefix(int64_t type, uint32_t crc, bool has_data, size_t data_len, uint8_t* out);
 
 // Convenience for tests and tools (allocate).
 std::string EncodeEntryToString(const Entry& e);

@@ -43,8 +43,8 @@ Status RecordDecoder::EnsureLoaded(uint64_t offset, size_t n, const uint8_t** ou
   uint64_t left = seg_size_ - offset;
   size_t want = static_cast<size_t>(std::min<uint64_t>(left, std::max<uint64_t>(n, chunk_bytes_)));
   if (buf_.size() < want) buf_.resize(want);
-  WAL_ASSIGN_OR_RETURN(size_t got,
-                       inputs_[seg_].file->ReadAt(offset, std::span(reinterpret_cast<std::byte*>(buf_.data()), want)));
+  WAL_ASSIGN_OR_RETURN(size_t got, inputs_[seg_].file->ReadAt(
+                                       offset, std::span(reinterpret_cast<std::byte*>(buf_.data()), want)));
   buf_offset_ = offset;
   buf_len_ = got;
   if (got < n) {
@@ -109,17 +109,20 @@ bool RecordDecoder::GenuineFrameAt(uint64_t pos) {
   // erring this way only reports corruption instead of cutting.
   if (pos + kFrameHeaderBytes > seg_size_) return false;
   std::vector<uint8_t> word(kFrameHeaderBytes);
-  auto got = inputs_[seg_].file->ReadAt(pos, std::span(reinterpret_cast<std::byte*>(word.data()), word.size()));
+  auto got =
+      inputs_[seg_].file->ReadAt(pos, std::span(reinterpret_cast<std::byte*>(word.data()), word.size()));
   if (!got.has_value() || *got != word.size()) return false;
   FrameSize fs = DecodeFrameWord(DecodeFixed64LE(word.data()));
   if (fs.record_bytes == 0) return false;
   uint64_t room = seg_size_ - pos - kFrameHeaderBytes;
   if (fs.record_bytes > room || fs.pad_bytes > room - fs.record_bytes) return false;
   std::vector<uint8_t> body(static_cast<size_t>(fs.record_bytes));
-  got = inputs_[seg_].file->ReadAt(pos + kFrameHeaderBytes, std::span(reinterpret_cast<std::byte*>(body.data()), body.size()));
+  got = inputs_[seg_].file->ReadAt(pos + kFrameHeaderBytes,
+                                   std::span(reinterpret_cast<std::byte*>(body.data()), body.size()));
   if (!got.has_value() || *got != body.size()) return false;
   RecordView rec;
-  if (!DecodeRecord(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()), &rec).ok()) return false;
+  if (!DecodeRecord(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()), &rec).ok())
+    return false;
   return rec.type >= kMetadataType && rec.type <= kSnapshotType;
 }
 
@@ -170,8 +173,8 @@ Result<bool> RecordDecoder::Next(RecordView* rec) {
         if (IsTorn(off + kFrameHeaderBytes, p, total) || OnlyZerosAfter(off + kFrameHeaderBytes + total))
           return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
         char msg[96];
-        std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x) for a %s record", rec->crc, want,
-                      std::string(RecordTypeName(rec->type)).c_str());
+        std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x) for a %s record", rec->crc,
+                      want, std::string(RecordTypeName(rec->type)).c_str());
         return Fail(StatusCode::kCrcMismatch, off, msg);
       }
       crc_ = want;
@@ -180,8 +183,8 @@ Result<bool> RecordDecoder::Next(RecordView* rec) {
       // decoder that started at this segment has nothing to compare with).
       if (crc_ != 0 && rec->crc != crc_) {
         char msg[96];
-        std::snprintf(msg, sizeof(msg), "crc mismatch: crc record holds %08x, the chain so far is %08x", rec->crc,
-                      crc_);
+        std::snprintf(msg, sizeof(msg), "crc mismatch: crc record holds %08x, the chain so far is %08x",
+                      rec->crc, crc_);
         return Fail(StatusCode::kCrcMismatch, off, msg);
       }
       crc_ = rec->crc;

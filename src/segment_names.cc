@@ -36,7 +36,8 @@ bool ParseHex16(std::string_view s, uint64_t* out) {
 std::optional<SegmentName> ParseSegmentName(std::string_view name) {
   if (name.size() != 16 + 1 + 16 + 4 || name.substr(33) != ".wal" || name[16] != '-') return std::nullopt;
   SegmentName s;
-  if (!ParseHex16(name.substr(0, 16), &s.seq) || !ParseHex16(name.substr(17, 16), &s.index)) return std::nullopt;
+  if (!ParseHex16(name.substr(0, 16), &s.seq) || !ParseHex16(name.substr(17, 16), &s.index))
+    return std::nullopt;
   s.name = std::string(name);
   return s;
 }
@@ -53,7 +54,8 @@ Result<std::vector<SegmentName>> ListSegments(FileSystem* fs, const std::string&
     if (auto s = ParseSegmentName(n)) segs.push_back(std::move(*s));
   }
   if (segs.empty()) return Status(StatusCode::kFileNotFound, "wal: no *.wal file in " + dir);
-  std::sort(segs.begin(), segs.end(), [](const SegmentName& a, const SegmentName& b) { return a.name < b.name; });
+  std::sort(segs.begin(), segs.end(),
+            [](const SegmentName& a, const SegmentName& b) { return a.name < b.name; });
   return segs;
 }
 

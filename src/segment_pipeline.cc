@@ -9,7 +9,11 @@ namespace wal::internal {
 
 SegmentPipeline::SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background,
                                  bool prezero)
-    : fs_(fs), dir_(std::move(dir)), segment_bytes_(segment_bytes), background_(background), prezero_(prezero) {
+    : fs_(fs),
+      dir_(std::move(dir)),
+      segment_bytes_(segment_bytes),
+      background_(background),
+      prezero_(prezero) {
   if (background_) thread_ = std::thread([this] { Run(); });
 }
 

@@ -12,25 +12,44 @@ namespace wal {
 
 std::string_view StatusCodeName(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return "Ok";
-    case StatusCode::kMetadataConflict: return "MetadataConflict";
-    case StatusCode::kFileNotFound: return "FileNotFound";
-    case StatusCode::kIndexNotFound: return "IndexNotFound";
-    case StatusCode::kCrcMismatch: return "CrcMismatch";
-    case StatusCode::kSnapshotMismatch: return "SnapshotMismatch";
-    case StatusCode::kSnapshotNotFound: return "SnapshotNotFound";
-    case StatusCode::kSliceOutOfRange: return "SliceOutOfRange";
-    case StatusCode::kDecoderNotFound: return "DecoderNotFound";
-    case StatusCode::kAlreadyExists: return "AlreadyExists";
-    case StatusCode::kLocked: return "Locked";
-    case StatusCode::kUnexpectedEof: return "UnexpectedEof";
-    case StatusCode::kCorruption: return "Corruption";
-    case StatusCode::kIoError: return "IoError";
-    case StatusCode::kNoSpace: return "NoSpace";
-    case StatusCode::kInvalidArgument: return "InvalidArgument";
-    case StatusCode::kFailedPrecondition: return "FailedPrecondition";
-    case StatusCode::kNotFound: return "NotFound";
-    case StatusCode::kPermissionDenied: return "PermissionDenied";
+    case StatusCode::kOk:
+      return "Ok";
+    case StatusCode::kMetadataConflict:
+      return "MetadataConflict";
+    case StatusCode::kFileNotFound:
+      return "FileNotFound";
+    case StatusCode::kIndexNotFound:
+      return "IndexNotFound";
+    case StatusCode::kCrcMismatch:
+      return "CrcMismatch";
+    case StatusCode::kSnapshotMismatch:
+      return "SnapshotMismatch";
+    case StatusCode::kSnapshotNotFound:
+      return "SnapshotNotFound";
+    case StatusCode::kSliceOutOfRange:
+      return "SliceOutOfRange";
+    case StatusCode::kDecoderNotFound:
+      return "DecoderNotFound";
+    case StatusCode::kAlreadyExists:
+      return "AlreadyExists";
+    case StatusCode::kLocked:
+      return "Locked";
+    case StatusCode::kUnexpectedEof:
+      return "UnexpectedEof";
+    case StatusCode::kCorruption:
+      return "Corruption";
+    case StatusCode::kIoError:
+      return "IoError";
+    case StatusCode::kNoSpace:
+      return "NoSpace";
+    case StatusCode::kInvalidArgument:
+      return "InvalidArgument";
+    case StatusCode::kFailedPrecondition:
+      return "FailedPrecondition";
+    case StatusCode::kNotFound:
+      return "NotFound";
+    case StatusCode::kPermissionDenied:
+      return "PermissionDenied";
   }
   return "Unknown";
 }

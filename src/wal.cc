@@ -33,7 +33,8 @@ using internal::SegmentName;
 namespace internal {
 
 Status CheckOptions(const Options& o) {
-  if (o.segment_size_bytes == 0) return Status(StatusCode::kInvalidArgument, "segment_size_bytes must be > 0");
+  if (o.segment_size_bytes == 0)
+    return Status(StatusCode::kInvalidArgument, "segment_size_bytes must be > 0");
   if (o.read_chunk_bytes == 0) return Status(StatusCode::kInvalidArgument, "read_chunk_bytes must be > 0");
   return Status::Ok();
 }
@@ -41,7 +42,8 @@ Status CheckOptions(const Options& o) {
 FileSystem* FileSystemOf(const Options& o) { return o.file_system ? o.file_system : FileSystem::Default(); }
 
 Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, const std::string& dir,
-                                                                const std::vector<SegmentName>& segs, size_t from) {
+                                                                const std::vector<SegmentName>& segs,
+                                                                size_t from) {
   std::vector<std::unique_ptr<File>> files;
   OpenOptions ro;  // read-only, no lock: never conflicts with a writer
   for (size_t i = from; i < segs.size(); ++i) {
@@ -55,13 +57,13 @@ Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, 
   WAL_ASSIGN_OR_RETURN(auto segs, ListSegments(fs, dir));
   auto i = SearchIndex(segs, index);
   if (!i) {
-    return Status(StatusCode::kFileNotFound,
-                  "wal: no segment in " + dir + " can hold index " + std::to_string(index) + " (first segment starts at " +
-                      std::to_string(segs.front().index) + ")");
+    return Status(StatusCode::kFileNotFound, "wal: no segment in " + dir + " can hold index " +
+                                                 std::to_string(index) + " (first segment starts at " +
+                                                 std::to_string(segs.front().index) + ")");
   }
   if (!IsValidSeq(segs, *i)) {
-    return Status(StatusCode::kFileNotFound,
-                  "wal: segment sequence numbers in " + dir + " do not increase continuously from " + segs[*i].name);
+    return Status(StatusCode::kFileNotFound, "wal: segment sequence numbers in " + dir +
+                                                 " do not increase continuously from " + segs[*i].name);
   }
   return SelectedSegments{std::move(segs), *i};
 }
@@ -104,7 +106,7 @@ struct WAL::Impl {
   std::unique_ptr<PageWriter> writer;
   uint32_t crc = 0;
   uint64_t enti = 0;
-  HardState hard_state;                  // last saved non-empty state
+  HardState hard_state;                 // last saved non-empty state
   std::optional<std::string> metadata;  // nullopt = Go nil
   std::unique_ptr<SegmentPipeline> pipeline;
   Status stopped;  // sticky: the first write/sync failure
@@ -169,7 +171,8 @@ struct WAL::Impl {
     uint8_t* payload = scratch.data() + kFrameHeaderBytes + kMaxPrefix;
     fill(payload);
     const uint32_t rec_crc = type == kCrcType ? crc : Crc32cExtend(crc, payload, payload_len);
-    const size_t prefix_len = RecordEncodedSize(type, rec_crc, has_data, payload_len) - (has_data ? payload_len : 0);
+    const size_t prefix_len =
+        RecordEncodedSize(type, rec_crc, has_data, payload_len) - (has_data ? payload_len : 0);
     uint8_t* rec = payload - prefix_len;
     uint8_t* end = EncodeRecordPrefix(type, rec_crc, has_data, payload_len, rec);
     WAL_CHECK(end == payload);
@@ -188,7 +191,8 @@ struct WAL::Impl {
   }
 
   Status WriteEntry(const Entry& e) {
-    WAL_RETURN_IF_ERROR(WriteRecord(kEntryType, true, EntryEncodedSize(e), [&](uint8_t* p) { EncodeEntry(e, p); }));
+    WAL_RETURN_IF_ERROR(
+        WriteRecord(kEntryType, true, EntryEncodedSize(e), [&](uint8_t* p) { EncodeEntry(e, p); }));
     enti = e.index;
     return Status::Ok();
   }
@@ -198,7 +202,8 @@ struct WAL::Impl {
     return WriteRecord(kStateType, true, HardStateEncodedSize(s), [&](uint8_t* p) { EncodeHardState(s, p); });
   }
   Status WriteSnapshot(const Snapshot& s) {
-    return WriteRecord(kSnapshotType, true, SnapshotEncodedSize(s), [&](uint8_t* p) { EncodeSnapshot(s, p); });
+    return WriteRecord(kSnapshotType, true, SnapshotEncodedSize(s),
+                       [&](uint8_t* p) { EncodeSnapshot(s, p); });
   }
   Status WriteMetadata() {
     size_t n = metadata ? metadata->size() : 0;
@@ -220,7 +225,8 @@ struct WAL::Impl {
     }
     auto t0 = std::chrono::steady_clock::now();
     s = writer->file()->Sync();
-    auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+    auto us =
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
     ++stats.syncs;
     stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
     if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
@@ -264,7 +270,8 @@ struct WAL::Impl {
       lk.unlock();
       auto t0 = std::chrono::steady_clock::now();
       s = MutantActive(Mutant::kSkipSaveSync) ? Status::Ok() : f->Sync();
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
+      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+                    .count();
       lk.lock();
       sync_running = false;
       ++stats.syncs;
@@ -405,7 +412,8 @@ struct WAL::Impl {
   }
 
   Result<ReadAllResult> ReadAllLocked() {
-    if (state != State::kReading) return Status(StatusCode::kDecoderNotFound, "wal: ReadAll needs a WAL in read mode");
+    if (state != State::kReading)
+      return Status(StatusCode::kDecoderNotFound, "wal: ReadAll needs a WAL in read mode");
     std::vector<SegmentInput> inputs;
     for (auto& seg : segments) inputs.push_back({seg.name.name, seg.file.get()});
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
@@ -423,19 +431,23 @@ struct WAL::Impl {
         break;
       }
       if (!*r) break;
-      auto where = [&] { return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset()); };
+      auto where = [&] {
+        return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
+      };
       switch (rec.type) {
         case kEntryType: {
           Entry e;
           Status s = DecodeEntry(rec.data, &e);
-          if (!s.ok()) return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
+          if (!s.ok())
+            return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
           s = PlaceEntry(std::move(e), &out.entries, &base, d);
           if (!s.ok()) return Fail(s);
           break;
         }
         case kStateType: {
           Status s = DecodeHardState(rec.data, &out.state);
-          if (!s.ok()) return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
+          if (!s.ok())
+            return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
           break;
         }
         case kMetadataType:
@@ -451,19 +463,22 @@ struct WAL::Impl {
         case kSnapshotType: {
           Snapshot s;
           Status st = DecodeSnapshot(rec.data, &s);
-          if (!st.ok()) return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where()));
+          if (!st.ok())
+            return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where()));
           if (!inclusive && s.index == start.index) {
             if (s.term != start.term) {
-              return Fail(Status(StatusCode::kSnapshotMismatch,
-                                 "wal: snapshot at index " + std::to_string(s.index) + " has term " +
-                                     std::to_string(s.term) + ", expected " + std::to_string(start.term) + where()));
+              return Fail(Status(StatusCode::kSnapshotMismatch, "wal: snapshot at index " +
+                                                                    std::to_string(s.index) + " has term " +
+                                                                    std::to_string(s.term) + ", expected " +
+                                                                    std::to_string(start.term) + where()));
             }
             match = true;
           }
           break;
         }
         default:
-          return Fail(Status(StatusCode::kCorruption, "wal: unexpected block type " + std::to_string(rec.type) + where()));
+          return Fail(Status(StatusCode::kCorruption,
+                             "wal: unexpected block type " + std::to_string(rec.type) + where()));
       }
     }
     if (!err.ok()) {
@@ -472,8 +487,9 @@ struct WAL::Impl {
       if (write_mode || err.code() != StatusCode::kUnexpectedEof) return Fail(err);
     }
     if (inclusive && enti < at_index) {
-      return Fail(Status(StatusCode::kIndexNotFound, "wal: index " + std::to_string(at_index) +
-                                                         " not found; the log ends at " + std::to_string(enti)));
+      return Fail(Status(
+          StatusCode::kIndexNotFound,
+          "wal: index " + std::to_string(at_index) + " not found; the log ends at " + std::to_string(enti)));
     }
     if (md) out.metadata = *md;
     metadata = std::move(md);
@@ -482,8 +498,9 @@ struct WAL::Impl {
       segments.clear();
       state = State::kReadOnly;
       if (!match) {
-        return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(start.index) + ", term " +
-                                                         std::to_string(start.term) + "} not found in " + dir);
+        return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(start.index) +
+                                                         ", term " + std::to_string(start.term) +
+                                                         "} not found in " + dir);
       }
       return out;
     }
@@ -551,9 +568,9 @@ Result<std::unique_ptr<WAL::Impl>> OpenImpl(const std::string& dir, uint64_t ind
     impl->segments.push_back({sel.segments[i], std::move(f)});
   }
   if (write) {
-    impl->pipeline = std::make_unique<SegmentPipeline>(impl->fs, dir, options.segment_size_bytes,
-                                                       options.background_segment_preparation,
-                                                       options.prezero_segments);
+    impl->pipeline =
+        std::make_unique<SegmentPipeline>(impl->fs, dir, options.segment_size_bytes,
+                                          options.background_segment_preparation, options.prezero_segments);
   }
   return impl;
 }
@@ -610,9 +627,8 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCreateParentSync)) {
     WAL_RETURN_IF_ERROR(fs->SyncDir(ParentDir(dir)));
   }
-  impl->pipeline = std::make_unique<SegmentPipeline>(fs, dir, options.segment_size_bytes,
-                                                     options.background_segment_preparation,
-                                                       options.prezero_segments);
+  impl->pipeline = std::make_unique<SegmentPipeline>(
+      fs, dir, options.segment_size_bytes, options.background_segment_preparation, options.prezero_segments);
   return std::unique_ptr<WAL>(new WAL(std::move(impl)));
 }
 
@@ -622,13 +638,15 @@ Result<std::unique_ptr<WAL>> WAL::Open(const std::string& dir, const Snapshot& s
   return std::unique_ptr<WAL>(new WAL(std::move(impl)));
 }
 
-Result<std::unique_ptr<WAL>> WAL::OpenForRead(const std::string& dir, const Snapshot& snap, const Options& options) {
+Result<std::unique_ptr<WAL>> WAL::OpenForRead(const std::string& dir, const Snapshot& snap,
+                                              const Options& options) {
   WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, snap.index, options, /*write=*/false));
   impl->start = snap;
   return std::unique_ptr<WAL>(new WAL(std::move(impl)));
 }
 
-Result<std::unique_ptr<WAL>> WAL::OpenAtIndex(const std::string& dir, uint64_t index, const Options& options) {
+Result<std::unique_ptr<WAL>> WAL::OpenAtIndex(const std::string& dir, uint64_t index,
+                                              const Options& options) {
   WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, index, options, /*write=*/true));
   impl->inclusive = true;
   impl->at_index = index;
@@ -671,7 +689,8 @@ Status WAL::WaitDurable(uint64_t ticket) {
     return impl_->CheckAppendable();
   }
   if (impl_->state == Impl::State::kClosed) {
-    return impl_->durable_lsn >= ticket ? Status::Ok() : Status(StatusCode::kFailedPrecondition, "wal: closed");
+    return impl_->durable_lsn >= ticket ? Status::Ok()
+                                        : Status(StatusCode::kFailedPrecondition, "wal: closed");
   }
   return impl_->SyncTo(lk, ticket);
 }

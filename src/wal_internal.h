@@ -27,7 +27,8 @@ struct SelectedSegments {
 Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, uint64_t index);
 
 Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, const std::string& dir,
-                                                                const std::vector<SegmentName>& segs, size_t from);
+                                                                const std::vector<SegmentName>& segs,
+                                                                size_t from);
 std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t from,
                                    const std::vector<std::unique_ptr<File>>& files);
 

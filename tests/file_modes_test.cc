@@ -32,7 +32,9 @@ TEST(FileModes, FilesAre0600AndDirectories0700WhateverTheUmask) {
     auto w = WAL::Create(dir, "m", o);
     ASSERT_TRUE(w.has_value()) << w.error().ToString();
     for (uint64_t i = 1; i <= 100; ++i)
-      ASSERT_TRUE((*w)->Save(HardState{1, 1, i}, std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(500, 'm')}}).ok());
+      ASSERT_TRUE((*w)->Save(HardState{1, 1, i},
+                             std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(500, 'm')}})
+                      .ok());
     ASSERT_GT((*w)->stats().cuts, 0u);
     // Mid-life, with a prepared segment present (synchronous preparation
     // leaves none; make one the way the pipeline does through a reopen).

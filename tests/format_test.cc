@@ -77,9 +77,15 @@ TEST(Format, GoldenHeadOfANewWal) {
   std::string bytes = testutil::ReadFile(dir + "/0000000000000000-0000000000000000.wal");
   ASSERT_EQ(bytes.size(), 64'000'000u);
   const std::string want =
-      "0400000000000084" "0804100000000000"
-      "1200000000000086" "08011085d4fda007" "1a08736f6d656461" "7461000000000000"
-      "0e00000000000082" "08051080db81c101" "1a04080010000000";
+      "0400000000000084"
+      "0804100000000000"
+      "1200000000000086"
+      "08011085d4fda007"
+      "1a08736f6d656461"
+      "7461000000000000"
+      "0e00000000000082"
+      "08051080db81c101"
+      "1a04080010000000";
   EXPECT_EQ(testutil::Hex(bytes.substr(0, 72)), want);
   EXPECT_EQ(bytes.find_first_not_of('\0', 72), std::string::npos) << "preallocated tail must be zeros";
 }
@@ -93,7 +99,9 @@ TEST(Format, NilMetadataHasNoDataField) {
   ASSERT_TRUE(w.has_value()) << w.error().ToString();
   ASSERT_TRUE((*w)->Close().ok());
   std::string bytes = testutil::ReadFile(dir + "/0000000000000000-0000000000000000.wal");
-  EXPECT_EQ(testutil::Hex(bytes.substr(16, 16)), "0400000000000084" "0801100000000000");
+  EXPECT_EQ(testutil::Hex(bytes.substr(16, 16)),
+            "0400000000000084"
+            "0801100000000000");
 }
 
 }  // namespace

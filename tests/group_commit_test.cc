@@ -52,8 +52,9 @@ TEST(GroupCommit, ConcurrentSyncedWritersShareFsyncsAndLoseNothing) {
   for (auto& t : ts) t.join();
   EXPECT_EQ(failures.load(), 0);
   const WalStats st = (*w)->stats();
-  std::printf("[group-commit] %d synced saves from %d threads took %llu fdatasyncs, %llu cuts\n", kThreads * kSaves,
-              kThreads, static_cast<unsigned long long>(st.syncs), static_cast<unsigned long long>(st.cuts));
+  std::printf("[group-commit] %d synced saves from %d threads took %llu fdatasyncs, %llu cuts\n",
+              kThreads * kSaves, kThreads, static_cast<unsigned long long>(st.syncs),
+              static_cast<unsigned long long>(st.cuts));
   EXPECT_LT(st.syncs, uint64_t(kThreads * kSaves)) << "callers must share fdatasyncs";
   ASSERT_TRUE((*w)->Close().ok());
   auto all = AllEntries(dir, o);
@@ -134,7 +135,8 @@ TEST(Pipelined, MixedSyncAndAsyncWritersWithReleaseLockTo) {
   });
   uint64_t ticket = 0;
   for (uint64_t i = 1; i <= 2000; ++i) {
-    auto t = (*w)->SaveAsync(HardState{}, std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(64, 'z')}});
+    auto t = (*w)->SaveAsync(HardState{},
+                             std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(64, 'z')}});
     ASSERT_TRUE(t.has_value());
     ticket = *t;
   }

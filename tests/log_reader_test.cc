@@ -18,7 +18,8 @@ TEST(LogReader, StreamsEveryRecordInOrderAcrossSegments) {
   std::vector<Entry> saved;
   for (uint64_t i = 1; i <= 300; i += 3) {
     std::vector<Entry> b;
-    for (uint64_t j = i; j < i + 3; ++j) b.push_back(Entry{2, j, EntryType::kNormal, std::string(j % 400, 'x')});
+    for (uint64_t j = i; j < i + 3; ++j)
+      b.push_back(Entry{2, j, EntryType::kNormal, std::string(j % 400, 'x')});
     ASSERT_TRUE((*w)->Save(HardState{2, 1, i}, b).ok());
     saved.insert(saved.end(), b.begin(), b.end());
   }
@@ -67,7 +68,8 @@ TEST(LogReader, EndsCleanlyAtATornTailAndSaysSo) {
   o.segment_size_bytes = 1 << 20;
   auto w = WAL::Create("/w", "md", o);
   ASSERT_TRUE(w.has_value());
-  ASSERT_TRUE((*w)->Save(HardState{1, 1, 1}, std::vector<Entry>{Entry{1, 1, EntryType::kNormal, "abc"}}).ok());
+  ASSERT_TRUE(
+      (*w)->Save(HardState{1, 1, 1}, std::vector<Entry>{Entry{1, 1, EntryType::kNormal, "abc"}}).ok());
   ASSERT_TRUE((*w)->Close().ok());
   auto bytes = fs.ReadFileToString("/w/0000000000000000-0000000000000000.wal");
   ASSERT_TRUE(bytes.has_value());
@@ -107,7 +109,9 @@ TEST(PrezeroSegments, SameBytesAsFallocatedSegments) {
     auto w = WAL::Create("/w", "md", o);
     ASSERT_TRUE(w.has_value());
     for (uint64_t i = 1; i <= 400; ++i)
-      ASSERT_TRUE((*w)->Save(HardState{1, 1, i}, std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(300, 'k')}}).ok());
+      ASSERT_TRUE((*w)->Save(HardState{1, 1, i},
+                             std::vector<Entry>{Entry{1, i, EntryType::kNormal, std::string(300, 'k')}})
+                      .ok());
     ASSERT_TRUE((*w)->Close().ok());
     for (const auto& f : fs.ListAllFiles()) bytes[prezero] += f + "=" + *fs.ReadFileToString(f) + ";";
     ops[prezero] = fs.op_count();

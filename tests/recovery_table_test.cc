@@ -29,7 +29,8 @@ class RecoveryTable : public ::testing::Test {
     ASSERT_TRUE(w.has_value()) << w.error().ToString();
     for (int i = 1; i <= n; i += 5) {
       std::vector<Entry> b;
-      for (int j = i; j < i + 5; ++j) b.push_back(Entry{1, uint64_t(j), EntryType::kNormal, std::string(300, 'a' + j % 26)});
+      for (int j = i; j < i + 5; ++j)
+        b.push_back(Entry{1, uint64_t(j), EntryType::kNormal, std::string(300, 'a' + j % 26)});
       ASSERT_TRUE((*w)->Save(HardState{1, 1, uint64_t(i)}, b).ok());
     }
     // End with a Save that did not cut, so the last segment holds entries.
@@ -37,7 +38,8 @@ class RecoveryTable : public ::testing::Test {
     while (true) {
       const uint64_t cuts = (*w)->stats().cuts;
       std::vector<Entry> b;
-      for (int j = 0; j < 3; ++j, ++next) b.push_back(Entry{1, next, EntryType::kNormal, std::string(300, 'q')});
+      for (int j = 0; j < 3; ++j, ++next)
+        b.push_back(Entry{1, next, EntryType::kNormal, std::string(300, 'q')});
       ASSERT_TRUE((*w)->Save(HardState{1, 1, next - 1}, b).ok());
       if ((*w)->stats().cuts == cuts) break;
     }
@@ -101,7 +103,8 @@ class RecoveryTable : public ::testing::Test {
     const uint32_t crc = internal::Crc32cExtend(d.crc(), data);
     std::string body = internal::EncodeRecordToString(type, crc, true, data);
     std::string frame(8, '\0');
-    internal::EncodeFixed64LE(reinterpret_cast<uint8_t*>(frame.data()), internal::EncodeFrameWord(body.size()));
+    internal::EncodeFixed64LE(reinterpret_cast<uint8_t*>(frame.data()),
+                              internal::EncodeFrameWord(body.size()));
     frame += body;
     frame.append(internal::PadBytes(body.size()), '\0');
     Patch(Last(), d.last_valid_offset(), frame);
@@ -332,7 +335,8 @@ TEST_F(RecoveryTable, R14_UnknownRecordType) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), StatusCode::kCorruption);
   EXPECT_NE(r.error().ToString().find("unexpected block type 9"), std::string::npos) << r.error().ToString();
-  EXPECT_NE(r.error().ToString().find("offset " + std::to_string(end)), std::string::npos) << r.error().ToString();
+  EXPECT_NE(r.error().ToString().find("offset " + std::to_string(end)), std::string::npos)
+      << r.error().ToString();
   EXPECT_NE(r.error().ToString().find(segs_.back().name), std::string::npos);
   EXPECT_EQ(Verify(dir_, Snapshot{}, opts_).code(), StatusCode::kCorruption);
   // Repair looks for torn writes only (record types are not its business, as

@@ -71,7 +71,7 @@ struct Figure {
   uint64_t entries = 0;
   uint64_t bytes = 0;  // payload bytes
   double seconds = 0;
-  std::string extra;   // more JSON fields, starting with ','
+  std::string extra;  // more JSON fields, starting with ','
 };
 
 void PrintJson(const std::string& mode, const Figure& f) {
@@ -79,8 +79,8 @@ void PrintJson(const std::string& mode, const Figure& f) {
   std::printf(
       "{\"mode\":\"%s\",\"entries\":%llu,\"bytes\":%llu,\"seconds\":%.6f,\"entries_per_sec\":%.1f,"
       "\"mb_per_sec\":%.3f%s}\n",
-      mode.c_str(), static_cast<unsigned long long>(f.entries), static_cast<unsigned long long>(f.bytes), f.seconds,
-      static_cast<double>(f.entries) / s, static_cast<double>(f.bytes) / s / 1e6, f.extra.c_str());
+      mode.c_str(), static_cast<unsigned long long>(f.entries), static_cast<unsigned long long>(f.bytes),
+      f.seconds, static_cast<double>(f.entries) / s, static_cast<double>(f.bytes) / s / 1e6, f.extra.c_str());
   std::fflush(stdout);
 }
 
@@ -140,8 +140,8 @@ wal::Result<Figure> BenchAsync(const std::string& dir, uint64_t n, uint64_t size
   const uint64_t written = w->stats().bytes_written, syncs = w->stats().syncs;
   WAL_RETURN_IF_ERROR(w->Close());
   return Figure{n, n * size, secs,
-                ",\"fdatasyncs\":" + std::to_string(syncs) + ",\"file_mb_per_sec\":" +
-                    std::to_string(static_cast<double>(written) / secs / 1e6)};
+                ",\"fdatasyncs\":" + std::to_string(syncs) +
+                    ",\"file_mb_per_sec\":" + std::to_string(static_cast<double>(written) / secs / 1e6)};
 }
 
 wal::Result<Figure> BenchRead(const std::string& dir, bool stream) {
@@ -168,7 +168,8 @@ wal::Result<Figure> BenchRead(const std::string& dir, bool stream) {
   uint64_t rss = PeakRssBytes();
   char extra[160];
   std::snprintf(extra, sizeof(extra), ",\"peak_rss_bytes\":%llu,\"rss_over_returned\":%.3f",
-                static_cast<unsigned long long>(rss), bytes ? static_cast<double>(rss) / static_cast<double>(bytes) : 0);
+                static_cast<unsigned long long>(rss),
+                bytes ? static_cast<double>(rss) / static_cast<double>(bytes) : 0);
   return Figure{n, bytes, secs, extra};
 }
 
@@ -181,10 +182,12 @@ wal::Result<Figure> BenchRaw(const std::string& dir, uint64_t n, uint64_t size, 
   int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) return wal::Status(wal::StatusCode::kIoError, "open " + path + ": " + std::strerror(errno));
   wal::Entry e{1, 1, wal::EntryType::kNormal, Payload(size, 1)};
-  const size_t rec = wal::internal::RecordEncodedSize(2, 0xFFFFFFFF, true, wal::internal::EntryEncodedSize(e));
+  const size_t rec =
+      wal::internal::RecordEncodedSize(2, 0xFFFFFFFF, true, wal::internal::EntryEncodedSize(e));
   const size_t frame = 8 + rec + wal::internal::PadBytes(rec);
   const uint64_t total = frame * n + (1 << 20);
-  if (::fallocate(fd, 0, 0, static_cast<off_t>(total)) != 0 && ::ftruncate(fd, static_cast<off_t>(total)) != 0) {
+  if (::fallocate(fd, 0, 0, static_cast<off_t>(total)) != 0 &&
+      ::ftruncate(fd, static_cast<off_t>(total)) != 0) {
     ::close(fd);
     return wal::Status(wal::StatusCode::kIoError, "preallocate " + path);
   }
@@ -255,16 +258,19 @@ wal::Result<Figure> BenchLatency(const std::string& dir, uint64_t n, uint64_t si
   auto t0 = Clock::now();
   for (uint64_t i = 1; i <= n; ++i) {
     auto s0 = Clock::now();
-    WAL_RETURN_IF_ERROR(w->Save(wal::HardState{1, 1, i}, std::vector<wal::Entry>{{1, i, wal::EntryType::kNormal, data}}));
+    WAL_RETURN_IF_ERROR(
+        w->Save(wal::HardState{1, 1, i}, std::vector<wal::Entry>{{1, i, wal::EntryType::kNormal, data}}));
     us.push_back(std::chrono::duration<double, std::micro>(Clock::now() - s0).count());
   }
   double secs = Since(t0);
   WAL_RETURN_IF_ERROR(w->Close());
   std::sort(us.begin(), us.end());
-  auto pct = [&](double p) { return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))]; };
+  auto pct = [&](double p) {
+    return us[std::min(us.size() - 1, static_cast<size_t>(p * static_cast<double>(us.size())))];
+  };
   char extra[160];
-  std::snprintf(extra, sizeof(extra), ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f", pct(0.5),
-                pct(0.99), pct(0.999), us.back());
+  std::snprintf(extra, sizeof(extra), ",\"p50_us\":%.1f,\"p99_us\":%.1f,\"p999_us\":%.1f,\"max_us\":%.1f",
+                pct(0.5), pct(0.99), pct(0.999), us.back());
   return Figure{n, n * size, secs, extra};
 }
 
@@ -328,8 +334,8 @@ int RunAll(const BenchFlags& f, const std::string& dir) {
       auto ours = BenchWrite(dir, n, size, batch);
       auto raw = BenchRaw(dir, n, size, batch);
       char name[96];
-      std::snprintf(name, sizeof(name), "synced %llu B, fsync every %llu", static_cast<unsigned long long>(size),
-                    static_cast<unsigned long long>(batch));
+      std::snprintf(name, sizeof(name), "synced %llu B, fsync every %llu",
+                    static_cast<unsigned long long>(size), static_cast<unsigned long long>(batch));
       row(name, ours);
       double ratio = Rate(raw) > 0 ? Rate(ours) / Rate(raw) : 0;
       std::snprintf(name, sizeof(name), "  raw pwrite+fdatasync (ours = %.2fx)", ratio);
@@ -343,7 +349,8 @@ int RunAll(const BenchFlags& f, const std::string& dir) {
     row("LogReader stream, 100 B entries", BenchRead(dir, true));
   }
   row("synced single-entry Save (latency run)", BenchLatency(dir, f.quick ? 300 : 2000, 100));
-  for (int t : {1, 2, 4, 8, 16}) row("concurrent synced writers: " + std::to_string(t), BenchConcurrent(dir, t, 100, f.quick ? 0.5 : 2));
+  for (int t : {1, 2, 4, 8, 16})
+    row("concurrent synced writers: " + std::to_string(t), BenchConcurrent(dir, t, 100, f.quick ? 0.5 : 2));
   return kExitOk;
 }
 
@@ -356,8 +363,9 @@ wal::Status PrepareScratch(const std::string& root) {
   auto names = fs->ListDir(root);
   if (names.has_value() && !names->empty() &&
       std::find(names->begin(), names->end(), kMarker) == names->end()) {
-    return wal::Status(wal::StatusCode::kInvalidArgument,
-                       "refusing to use " + root + " as scratch space: it is not empty and not made by walctl bench");
+    return wal::Status(
+        wal::StatusCode::kInvalidArgument,
+        "refusing to use " + root + " as scratch space: it is not empty and not made by walctl bench");
   }
   WAL_RETURN_IF_ERROR(wal::CreateDirAll(fs, root, 0700));
   wal::OpenOptions o;
@@ -408,19 +416,23 @@ Command AddBenchCommand(CLI::App& parent) {
   CLI::App* app = parent.add_subcommand(
       "bench",
       "Measure write, read, latency and group-commit throughput in a scratch directory (DIR, default "
-      "./walctl-bench.tmp: new, empty or made by bench; removed afterwards unless --keep). `read`, `stream` and "
+      "./walctl-bench.tmp: new, empty or made by bench; removed afterwards unless --keep). `read`, `stream` "
+      "and "
       "`seqread` read the existing WAL in DIR, changing nothing.");
   app->add_option("DIR", f->dir, "scratch directory (its contents are replaced)");
-  app->add_option("--mode", f->mode,
-                  "all (a table) | write | unsynced | async | raw | read | stream | seqread | seqwrite | latency | "
-                  "concurrent (one JSON line each)")
-      ->check(CLI::IsMember({"all", "write", "unsynced", "async", "raw", "read", "stream", "seqread", "seqwrite",
-                             "latency", "concurrent"}));
+  app->add_option(
+         "--mode", f->mode,
+         "all (a table) | write | unsynced | async | raw | read | stream | seqread | seqwrite | latency | "
+         "concurrent (one JSON line each)")
+      ->check(CLI::IsMember({"all", "write", "unsynced", "async", "raw", "read", "stream", "seqread",
+                             "seqwrite", "latency", "concurrent"}));
   app->add_option("--entries", f->entries, "entries to write (seqwrite: MiB)");
   app->add_option("--size", f->size, "entry data bytes")->check(CLI::Range(uint64_t{0}, uint64_t{64} << 20));
-  app->add_option("--batch", f->batch, "entries per Save (one fdatasync each)")->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
+  app->add_option("--batch", f->batch, "entries per Save (one fdatasync each)")
+      ->check(CLI::Range(uint64_t{1}, uint64_t{1} << 24));
   app->add_option("--threads", f->threads, "concurrent writers")->check(CLI::Range(1, 256));
-  app->add_option("--seconds", f->seconds, "time budget of the concurrent mode")->check(CLI::Range(0.01, 3600.0));
+  app->add_option("--seconds", f->seconds, "time budget of the concurrent mode")
+      ->check(CLI::Range(0.01, 3600.0));
   app->add_flag("--keep", f->keep, "keep the scratch WAL");
   app->add_flag("--quick", f->quick, "smaller runs (for smoke tests)");
   app->add_flag("--no-fsync", g_no_fsync, "skip fdatasync (Options::unsafe_no_fsync): CPU cost only");

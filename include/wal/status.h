@@ -95,7 +95,7 @@ namespace internal {
 template <class T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit on purpose
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit on purpose
   Result(Status status) : status_(std::move(status)) {  // NOLINT
     if (status_.ok()) status_ = Status(StatusCode::kFailedPrecondition, "Result built from OK Status");
   }
@@ -145,9 +145,9 @@ class [[nodiscard]] Result {
 #define WAL_STATUS_CONCAT_(a, b) WAL_STATUS_CONCAT_INNER_(a, b)
 
 // Returns from the current function if `expr` (a Status) is not OK.
-#define WAL_RETURN_IF_ERROR(expr)                     \
-  do {                                                \
-    ::wal::Status wal_status_tmp_ = (expr);           \
+#define WAL_RETURN_IF_ERROR(expr)                      \
+  do {                                                 \
+    ::wal::Status wal_status_tmp_ = (expr);            \
     if (!wal_status_tmp_.ok()) return wal_status_tmp_; \
   } while (0)
 
@@ -162,12 +162,12 @@ class [[nodiscard]] Result {
   lhs = std::move(tmp).value()
 
 // Always-on invariant check guarding on-disk data. Aborts with a message.
-#define WAL_CHECK(cond)                                                               \
-  do {                                                                                \
-    if (!(cond)) {                                                                    \
+#define WAL_CHECK(cond)                                                                 \
+  do {                                                                                  \
+    if (!(cond)) {                                                                      \
       std::fprintf(stderr, "%s:%d: WAL_CHECK failed: %s\n", __FILE__, __LINE__, #cond); \
-      std::abort();                                                                   \
-    }                                                                                 \
+      std::abort();                                                                     \
+    }                                                                                   \
   } while (0)
 
 #endif  // WAL_STATUS_H_

@@ -42,11 +42,11 @@ namespace wal {
 
 // Counters a WAL keeps for its owner (metrics).
 struct WalStats {
-  uint64_t bytes_written = 0;   // frame bytes handed to the file
-  uint64_t syncs = 0;           // fdatasync calls on segments
-  uint64_t slow_syncs = 0;      // of which slower than Options::slow_sync_warn_ms
+  uint64_t bytes_written = 0;  // frame bytes handed to the file
+  uint64_t syncs = 0;          // fdatasync calls on segments
+  uint64_t slow_syncs = 0;     // of which slower than Options::slow_sync_warn_ms
   uint64_t max_sync_micros = 0;
-  uint64_t cuts = 0;            // segments started by Cut or by size
+  uint64_t cuts = 0;  // segments started by Cut or by size
 };
 
 class WAL {

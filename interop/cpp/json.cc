@@ -32,7 +32,8 @@ class Parser {
   }
 
   void SkipSpace() {
-    while (pos_ < in_.size() && (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r'))
+    while (pos_ < in_.size() &&
+           (in_[pos_] == ' ' || in_[pos_] == '\t' || in_[pos_] == '\n' || in_[pos_] == '\r'))
       ++pos_;
   }
 
@@ -151,14 +152,30 @@ class Parser {
       if (pos_ >= in_.size()) return FailB("unterminated escape");
       char e = in_[pos_++];
       switch (e) {
-        case '"': out->push_back('"'); break;
-        case '\\': out->push_back('\\'); break;
-        case '/': out->push_back('/'); break;
-        case 'b': out->push_back('\b'); break;
-        case 'f': out->push_back('\f'); break;
-        case 'n': out->push_back('\n'); break;
-        case 'r': out->push_back('\r'); break;
-        case 't': out->push_back('\t'); break;
+        case '"':
+          out->push_back('"');
+          break;
+        case '\\':
+          out->push_back('\\');
+          break;
+        case '/':
+          out->push_back('/');
+          break;
+        case 'b':
+          out->push_back('\b');
+          break;
+        case 'f':
+          out->push_back('\f');
+          break;
+        case 'n':
+          out->push_back('\n');
+          break;
+        case 'r':
+          out->push_back('\r');
+          break;
+        case 't':
+          out->push_back('\t');
+          break;
         case 'u': {
           uint32_t cp;
           if (!Hex4(&cp)) return false;
@@ -266,7 +283,8 @@ std::optional<int64_t> JsonToInt64(const std::string& literal, int bits) {
   const uint64_t limit = uint64_t{1} << (bits - 1);  // |min|
   if (neg) {
     if (*mag > limit) return std::nullopt;
-    return *mag == limit ? static_cast<int64_t>(-static_cast<int64_t>(limit - 1) - 1) : -static_cast<int64_t>(*mag);
+    return *mag == limit ? static_cast<int64_t>(-static_cast<int64_t>(limit - 1) - 1)
+                         : -static_cast<int64_t>(*mag);
   }
   if (*mag >= limit) return std::nullopt;
   return static_cast<int64_t>(*mag);
@@ -278,12 +296,23 @@ void AppendJsonString(std::string* out, std::string_view s) {
   for (size_t i = 0; i < s.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(s[i]);
     switch (c) {
-      case '"': *out += "\\\""; continue;
-      case '\\': *out += "\\\\"; continue;
-      case '\n': *out += "\\n"; continue;
-      case '\r': *out += "\\r"; continue;
-      case '\t': *out += "\\t"; continue;
-      default: break;
+      case '"':
+        *out += "\\\"";
+        continue;
+      case '\\':
+        *out += "\\\\";
+        continue;
+      case '\n':
+        *out += "\\n";
+        continue;
+      case '\r':
+        *out += "\\r";
+        continue;
+      case '\t':
+        *out += "\\t";
+        continue;
+      default:
+        break;
     }
     if (c < 0x20) {
       *out += "\\u00";
@@ -313,7 +342,8 @@ std::string Base64Encode(std::string_view in) {
   size_t i = 0;
   for (; i + 3 <= in.size(); i += 3) {
     uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
-                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) | static_cast<unsigned char>(in[i + 2]);
+                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8) |
+                 static_cast<unsigned char>(in[i + 2]);
     out.push_back(kB64[v >> 18]);
     out.push_back(kB64[(v >> 12) & 63]);
     out.push_back(kB64[(v >> 6) & 63]);
@@ -326,7 +356,8 @@ std::string Base64Encode(std::string_view in) {
     out.push_back(kB64[(v >> 12) & 63]);
     out += "==";
   } else if (rest == 2) {
-    uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) | (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8);
+    uint32_t v = (uint32_t{static_cast<unsigned char>(in[i])} << 16) |
+                 (uint32_t{static_cast<unsigned char>(in[i + 1])} << 8);
     out.push_back(kB64[v >> 18]);
     out.push_back(kB64[(v >> 12) & 63]);
     out.push_back(kB64[(v >> 6) & 63]);

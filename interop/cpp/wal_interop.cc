@@ -429,7 +429,8 @@ int CmdRun(const std::vector<std::string>& argv) {
   Args a;
   std::string err;
   if (!ParseArgs(argv, {}, &a, &err)) return FailUsage(err);
-  if (a.pos.size() != 2) return FailUsage("expected 2 positional argument(s), got " + std::to_string(a.pos.size()));
+  if (a.pos.size() != 2)
+    return FailUsage("expected 2 positional argument(s), got " + std::to_string(a.pos.size()));
   std::vector<Op> ops;
   if (!LoadWorkload(a.pos[0], &ops, &err)) return FailUsage(err);
   const std::string dir = a.pos[1];
@@ -456,7 +457,8 @@ int CmdRun(const std::vector<std::string>& argv) {
     if (op.op == "create") {
       segment_size = op.segment_size > 0 ? static_cast<uint64_t>(op.segment_size) : kDefaultSegmentSize;
       std::string_view md;  // nil
-      if (op.metadata) md = std::string_view(op.metadata->data(), op.metadata->size());  // non-null, maybe empty
+      if (op.metadata)
+        md = std::string_view(op.metadata->data(), op.metadata->size());  // non-null, maybe empty
       auto r = wal::WAL::Create(dir, md, options());
       if (!r.has_value()) return fail(r.error());
       wals.push_back(std::move(r).value());
@@ -484,8 +486,8 @@ int CmdRun(const std::vector<std::string>& argv) {
 
   for (size_t k = 0; k < ops.size(); ++k) {
     if (auto e = apply(ops[k])) {
-      PrintLine("{\"ok\":false,\"op_index\":" + std::to_string(k) + ",\"error\":" + ErrorObject(e->cls, e->message) +
-                "}");
+      PrintLine("{\"ok\":false,\"op_index\":" + std::to_string(k) +
+                ",\"error\":" + ErrorObject(e->cls, e->message) + "}");
       std::fflush(stderr);
       _exit(1);
     }
@@ -511,8 +513,8 @@ std::string ReadOutput(const wal::ReadAllResult* r, const wal::Status& err) {
       if (!first) out += ',';
       first = false;
       out += "{\"index\":" + std::to_string(e.index) + ",\"term\":" + std::to_string(e.term) +
-             ",\"type\":" + std::to_string(static_cast<int32_t>(e.type)) + ",\"data\":\"" + Base64Encode(e.data) +
-             "\"}";
+             ",\"type\":" + std::to_string(static_cast<int32_t>(e.type)) + ",\"data\":\"" +
+             Base64Encode(e.data) + "\"}";
     }
   }
   out += "],\"error\":" + ErrorObject(err) + "}";
@@ -523,7 +525,8 @@ int CmdRead(const std::vector<std::string>& argv) {
   Args a;
   std::string err;
   if (!ParseArgs(argv, {"mode", "snap-index", "snap-term"}, &a, &err)) return FailUsage(err);
-  if (a.pos.size() != 1) return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
+  if (a.pos.size() != 1)
+    return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
   wal::Snapshot snap;
   if (!SnapOpts(a, &snap, &err)) return FailUsage(err);
   std::string mode = a.opts.count("mode") ? a.opts["mode"] : "write";
@@ -549,7 +552,8 @@ int CmdVerify(const std::vector<std::string>& argv) {
   Args a;
   std::string err;
   if (!ParseArgs(argv, {"snap-index", "snap-term"}, &a, &err)) return FailUsage(err);
-  if (a.pos.size() != 1) return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
+  if (a.pos.size() != 1)
+    return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
   wal::Snapshot snap;
   if (!SnapOpts(a, &snap, &err)) return FailUsage(err);
   wal::Status s = wal::Verify(a.pos[0], snap, BaseOptions());
@@ -561,7 +565,8 @@ int CmdRepair(const std::vector<std::string>& argv) {
   Args a;
   std::string err;
   if (!ParseArgs(argv, {}, &a, &err)) return FailUsage(err);
-  if (a.pos.size() != 1) return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
+  if (a.pos.size() != 1)
+    return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
   auto r = wal::Repair(a.pos[0], BaseOptions());
   bool ok = r.has_value() && r.value();
   if (!r.has_value()) std::fprintf(stderr, "wal_interop: repair: %s\n", r.error().ToString().c_str());
@@ -573,7 +578,8 @@ int CmdValidSnapshots(const std::vector<std::string>& argv) {
   Args a;
   std::string err;
   if (!ParseArgs(argv, {}, &a, &err)) return FailUsage(err);
-  if (a.pos.size() != 1) return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
+  if (a.pos.size() != 1)
+    return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
   auto r = wal::ValidSnapshotEntries(a.pos[0], BaseOptions());
   std::string out = "{\"snapshots\":[";
   if (r.has_value()) {

@@ -105,7 +105,8 @@ class Driver {
     if (!w_) return false;
     std::vector<Entry> ents;
     for (int i = 0; i < n; ++i) {
-      Entry e{term, first + i, EntryType::kNormal, std::string(size, static_cast<char>('a' + (first + i) % 26))};
+      Entry e{term, first + i, EntryType::kNormal,
+              std::string(size, static_cast<char>('a' + (first + i) % 26))};
       ents.push_back(e);
     }
     const bool must_sync = n > 0 || hs.term != m_->last_saved.term || hs.vote != m_->last_saved.vote;
@@ -185,7 +186,8 @@ void AddStaleFramesAfterAHole(MemFileSystem* fs, Model* m) {
   // A second stale run, after more zeros, so that the first one is not the
   // last non-zero data of the file (which a reader may take for a torn tail).
   WAL_CHECK(end + 240 + 1024 + stale.size() <= b.size());
-  std::fill(b.begin() + static_cast<std::ptrdiff_t>(end), b.begin() + static_cast<std::ptrdiff_t>(end + 240), '\0');
+  std::fill(b.begin() + static_cast<std::ptrdiff_t>(end), b.begin() + static_cast<std::ptrdiff_t>(end + 240),
+            '\0');
   b.replace(end + 240, stale.size(), stale);
   b.replace(end + 240 + 1024, stale.size(), stale);
   WAL_CHECK(fs->WriteFileFromString(path, b).ok());
@@ -252,7 +254,8 @@ std::vector<CrashPolicy> Policies(uint64_t seed) {
 }
 
 std::string PolicyName(const CrashPolicy& p) {
-  const char* names[] = {"drop_unsynced", "keep_random_prefix", "tear_last_sector", "keep_all", "reorder_hole"};
+  const char* names[] = {"drop_unsynced", "keep_random_prefix", "tear_last_sector", "keep_all",
+                         "reorder_hole"};
   std::string s = names[static_cast<int>(p.mode)];
   if (p.mode == CrashMode::kTearLastSector) s += p.tear_with_zeros ? "(zeros)" : "(garbage)";
   return s + "/seed=" + std::to_string(p.seed);
@@ -269,7 +272,8 @@ std::string CheckSegmentHeads(MemFileSystem* fs) {
     internal::RecordDecoder d({{seg.name, f->get()}}, 1 << 16);
     internal::RecordView rec;
     auto r = d.Next(&rec);
-    if (!r.has_value() || !*r || rec.type != internal::kCrcType) return seg.name + " does not start with a crc record";
+    if (!r.has_value() || !*r || rec.type != internal::kCrcType)
+      return seg.name + " does not start with a crc record";
     r = d.Next(&rec);
     if (!r.has_value() || !*r || rec.type != internal::kMetadataType || rec.data != kMeta)
       return seg.name + " has no metadata record after its crc record";
@@ -376,8 +380,8 @@ void Enumerate(const Workload& wl, uint64_t seed, Totals* t) {
       if (!bad.empty()) {
         ++t->failures;
         if (t->first_failure.empty()) {
-          t->first_failure = wl.name + ", crash before op " + std::to_string(k) + " of " + std::to_string(n) + ", " +
-                             PolicyName(policy) + ": " + bad;
+          t->first_failure = wl.name + ", crash before op " + std::to_string(k) + " of " + std::to_string(n) +
+                             ", " + PolicyName(policy) + ": " + bad;
         }
       }
     }
@@ -427,8 +431,9 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
       if (t.failures > 0) break;
     }
     internal::g_mutant.store(0);
-    std::printf("[mutant] %-45s %s after %llu crash states%s%s\n", names[mu], t.failures ? "CAUGHT" : "MISSED",
-                static_cast<unsigned long long>(t.states), t.failures ? ": " : "", t.first_failure.c_str());
+    std::printf("[mutant] %-45s %s after %llu crash states%s%s\n", names[mu],
+                t.failures ? "CAUGHT" : "MISSED", static_cast<unsigned long long>(t.states),
+                t.failures ? ": " : "", t.first_failure.c_str());
     EXPECT_GT(t.failures, 0u) << "mutant not caught: " << names[mu];
     if (t.failures) ++caught;
   }

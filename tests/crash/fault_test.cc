@@ -21,7 +21,8 @@ constexpr char kDir[] = "/data/wal";
 
 std::vector<Entry> Batch(uint64_t first, int n, size_t size = 200) {
   std::vector<Entry> v;
-  for (int i = 0; i < n; ++i) v.push_back(Entry{1, first + i, EntryType::kNormal, std::string(size, 'a' + i % 26)});
+  for (int i = 0; i < n; ++i)
+    v.push_back(Entry{1, first + i, EntryType::kNormal, std::string(size, 'a' + i % 26)});
   return v;
 }
 
@@ -62,7 +63,8 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
     auto w = WAL::Create(kDir, "m", MemOptions(&fs));
     ASSERT_TRUE(w.has_value());
     uint64_t base = fs.op_count();
-    for (int b = 0; b < 10; ++b) ASSERT_TRUE((*w)->Save(HardState{1, 1, uint64_t(b * 5)}, Batch(b * 5 + 1, 5)).ok());
+    for (int b = 0; b < 10; ++b)
+      ASSERT_TRUE((*w)->Save(HardState{1, 1, uint64_t(b * 5)}, Batch(b * 5 + 1, 5)).ok());
     ASSERT_TRUE((*w)->Close().ok());
     total_ops = fs.op_count() - base;
   }
@@ -133,7 +135,8 @@ TEST(FaultInjection, AsyncSaveReportsAFailedSync) {
   auto w = WAL::Create(kDir, "m", o);
   ASSERT_TRUE(w.has_value());
   fs.SetOpHook([&](const OpInfo& op) {
-    return op.kind == OpKind::kSync ? Status(StatusCode::kIoError, "injected fdatasync failure") : Status::Ok();
+    return op.kind == OpKind::kSync ? Status(StatusCode::kIoError, "injected fdatasync failure")
+                                    : Status::Ok();
   });
   auto t = (*w)->SaveAsync(HardState{1, 1, 0}, Batch(1, 3));
   ASSERT_TRUE(t.has_value());

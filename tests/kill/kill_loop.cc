@@ -138,7 +138,8 @@ int RunChild(const std::string& dir, int fd, uint64_t seed) {
   while (true) {
     const int n = 1 + static_cast<int>(rng() % 50);
     batch.clear();
-    for (int i = 0; i < n; ++i) batch.push_back({1, next + static_cast<uint64_t>(i), wal::EntryType::kNormal, Payload(next + i)});
+    for (int i = 0; i < n; ++i)
+      batch.push_back({1, next + static_cast<uint64_t>(i), wal::EntryType::kNormal, Payload(next + i)});
     const uint64_t last = next + static_cast<uint64_t>(n) - 1;
     wal::Status s = w->Save(wal::HardState{1, 1, last}, batch);
     if (!s.ok()) ChildFail("Save", s);
@@ -157,7 +158,8 @@ uint64_t DirBytes(const std::string& dir) {
 }
 
 int64_t NowNs() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 
@@ -216,8 +218,12 @@ CycleResult RunCycle(const std::string& dir, uint64_t child_seed, int64_t delay_
       break;
     }
     const int64_t wait = deadline >= 0 ? deadline - now : 50'000'000;
-    struct timespec ts {static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)};
-    struct pollfd pfd {rfd, POLLIN, 0};
+    struct timespec ts {
+      static_cast<time_t>(wait / 1'000'000'000), static_cast<long>(wait % 1'000'000'000)
+    };
+    struct pollfd pfd {
+      rfd, POLLIN, 0
+    };
     int pr = ppoll(&pfd, 1, &ts, nullptr);
     if (pr < 0 && errno != EINTR) break;
     if (pr > 0) {
@@ -248,8 +254,9 @@ CycleResult RunCycle(const std::string& dir, uint64_t child_seed, int64_t delay_
   close(rfd);
   if (res.ok && !(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)) {
     res.ok = false;
-    res.error = WIFEXITED(status) ? "the child exited by itself with status " + std::to_string(WEXITSTATUS(status))
-                                  : "the child died of signal " + std::to_string(WTERMSIG(status));
+    res.error = WIFEXITED(status)
+                    ? "the child exited by itself with status " + std::to_string(WEXITSTATUS(status))
+                    : "the child died of signal " + std::to_string(WTERMSIG(status));
   }
   return res;
 }
@@ -274,15 +281,16 @@ std::string CheckRecovered(const Recovered& rec, uint64_t acked) {
            std::to_string(e.size()) + ", " + std::to_string(acked) + " were acknowledged";
   }
   if (rec.state.commit < acked || rec.state.commit > e.size()) {
-    return "hard state commit " + std::to_string(rec.state.commit) + " outside [" + std::to_string(acked) + ", " +
-           std::to_string(e.size()) + "]";
+    return "hard state commit " + std::to_string(rec.state.commit) + " outside [" + std::to_string(acked) +
+           ", " + std::to_string(e.size()) + "]";
   }
   return "";
 }
 
 int RunParent(int cycles) {
   uint64_t seed = 0x6b696c6c6c6f6f70ull;  // "killloop"
-  if (const char* s = std::getenv("WAL_TEST_SEED"); s != nullptr && *s != '\0') seed = std::strtoull(s, nullptr, 0);
+  if (const char* s = std::getenv("WAL_TEST_SEED"); s != nullptr && *s != '\0')
+    seed = std::strtoull(s, nullptr, 0);
   std::printf("kill loop: seed %" PRIu64 " (set WAL_TEST_SEED to change), %d cycles\n", seed, cycles);
   std::fflush(stdout);
 
@@ -323,7 +331,8 @@ int RunParent(int cycles) {
     // Recover as a restarting server would, and check.
     std::string problem;
     if (!wal::Exist(dir)) {
-      if (acked > 0) problem = "the WAL directory is gone but " + std::to_string(acked) + " entries were acknowledged";
+      if (acked > 0)
+        problem = "the WAL directory is gone but " + std::to_string(acked) + " entries were acknowledged";
     } else {
       Recovered rec;
       auto w = Recover(dir, &rec);
@@ -338,8 +347,9 @@ int RunParent(int cycles) {
       }
     }
     if (!problem.empty()) {
-      std::printf("kill loop: cycle %d (epoch %" PRIu64 ", %" PRIu64 " acknowledged): %s (directory kept: %s)\n", c,
-                  epochs, acked, problem.c_str(), base.c_str());
+      std::printf("kill loop: cycle %d (epoch %" PRIu64 ", %" PRIu64
+                  " acknowledged): %s (directory kept: %s)\n",
+                  c, epochs, acked, problem.c_str(), base.c_str());
       std::printf("kill loop: FAILED\n");
       return 1;
     }
@@ -352,8 +362,9 @@ int RunParent(int cycles) {
   }
   std::filesystem::remove_all(base);
   const double secs = static_cast<double>(NowNs() - t0) / 1e9;
-  std::printf("kill loop: %d cycles in %.1f s, %" PRIu64 " epochs, %" PRIu64 " cycles with acknowledged saves, %" PRIu64
-              " saves and %" PRIu64 " entries acknowledged, %" PRIu64 " repairs, longest log %" PRIu64 " entries\n",
+  std::printf("kill loop: %d cycles in %.1f s, %" PRIu64 " epochs, %" PRIu64
+              " cycles with acknowledged saves, %" PRIu64 " saves and %" PRIu64
+              " entries acknowledged, %" PRIu64 " repairs, longest log %" PRIu64 " entries\n",
               done, secs, epochs, cycles_with_acks, total_saves, total_acked_entries, repairs, max_log);
   std::printf("kill loop: 0 lost\n");
   return 0;

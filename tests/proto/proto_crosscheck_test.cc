@@ -14,8 +14,12 @@ namespace wal {
 namespace {
 
 uint64_t Interesting(std::mt19937_64& rng) {
-  static const uint64_t kEdges[] = {0, 1, 2, 127, 128, 16383, 16384, (1ull << 32) - 1, 1ull << 32,
-                                    (1ull << 63) - 1, 1ull << 63, std::numeric_limits<uint64_t>::max()};
+  static const uint64_t kEdges[] = {0,          1,
+                                    2,          127,
+                                    128,        16383,
+                                    16384,      (1ull << 32) - 1,
+                                    1ull << 32, (1ull << 63) - 1,
+                                    1ull << 63, std::numeric_limits<uint64_t>::max()};
   if (rng() % 2) return kEdges[rng() % std::size(kEdges)];
   return rng() >> (rng() % 64);
 }
@@ -95,7 +99,8 @@ TEST(ProtoCrossCheck, RecordMatchesLibprotobuf) {
     pb.set_crc(crc);
     if (has_data) pb.set_data(data);
     std::string want = pb.SerializeAsString();
-    ASSERT_EQ(internal::EncodeRecordToString(type, crc, has_data, data), want) << "seed " << seed << " round " << i;
+    ASSERT_EQ(internal::EncodeRecordToString(type, crc, has_data, data), want)
+        << "seed " << seed << " round " << i;
     ASSERT_EQ(internal::RecordEncodedSize(type, crc, has_data, data.size()), want.size());
     internal::RecordView v;
     ASSERT_TRUE(internal::DecodeRecord(want, &v).ok());
@@ -117,7 +122,8 @@ TEST(ProtoCrossCheck, DecoderToleratesFieldOrderRepeatsAndUnknownFields) {
   // Prepend: index=1 (overridden later), an unknown varint field 9, an
   // unknown length-delimited field 10, an unknown fixed64 field 11 and a
   // fixed32 field 12.
-  std::string prefix("\x18\x01\x48\x05\x52\x02hi\x59\x01\x02\x03\x04\x05\x06\x07\x08\x65\x01\x02\x03\x04", 22);
+  std::string prefix("\x18\x01\x48\x05\x52\x02hi\x59\x01\x02\x03\x04\x05\x06\x07\x08\x65\x01\x02\x03\x04",
+                     22);
   Entry e;
   ASSERT_TRUE(internal::DecodeEntry(prefix + bytes, &e).ok());
   EXPECT_EQ(e.term, 7u);
