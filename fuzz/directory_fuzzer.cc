@@ -19,6 +19,8 @@
 //     prefix) and leaves a .broken copy of the original.
 #include <cstddef>
 #include <cstdint>
+#include <cstdio>
+#include <cstdlib>
 #include <limits>
 #include <map>
 #include <string>
@@ -116,6 +118,20 @@ void PlaceEntry(std::vector<wal::Entry>* ents, const wal::Entry& e, uint64_t sna
   ents->push_back(e);
 }
 
+// WALFUZZ_DUMP=1: prints the directory an input builds (for debugging a
+// reproducer with the replay binary).
+void DumpDirectory(wal::MemFileSystem& fs, const walfuzz::DirInput& in) {
+  std::fprintf(stderr, "config %u snap {%llu, %llu}\n", static_cast<unsigned>(in.config),
+               static_cast<unsigned long long>(in.snap_index), static_cast<unsigned long long>(in.snap_term));
+  for (const auto& [path, content] : Snapshot(fs)) {
+    std::fprintf(stderr, "%s (%zu bytes):", path.c_str(), content.size());
+    for (size_t i = 0; i < content.size() && i < 256; ++i) {
+      std::fprintf(stderr, "%s%02x", i % 32 == 0 ? "\n  " : " ", static_cast<unsigned char>(content[i]));
+    }
+    std::fprintf(stderr, "\n");
+  }
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
@@ -131,6 +147,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       fs.WriteFileFromString(path, e.content).IgnoreError();  // may be a directory
     }
   }
+
+  if (const char* v = std::getenv("WALFUZZ_DUMP"); v != nullptr && v[0] == '1') DumpDirectory(fs, in);
 
   wal::Options o;
   o.file_system = &fs;

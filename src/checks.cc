@@ -17,6 +17,7 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
   WAL_ASSIGN_OR_RETURN(auto sel, SelectSegments(fs, dir, snap.index));
   WAL_ASSIGN_OR_RETURN(auto files, OpenSegmentsReadOnly(fs, dir, sel.segments, sel.from));
   RecordDecoder d(InputsOf(sel.segments, sel.from, files), options.read_chunk_bytes, options.torn_write_rule);
+  d.set_initial_crc(ChainInto(fs, dir, sel.segments, sel.from, files.front().get(), options));
   std::optional<std::string> md;
   bool match = false;
   RecordView rec;
@@ -102,39 +103,6 @@ Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const
   return snaps;
 }
 
-namespace {
-// Where the CRC chain starts for Repair's pass over the last segment. A
-// segment normally starts with a crc record, which carries the chain: then 0,
-// exactly as etcd's Repair (the record is adopted unchecked). A segment whose
-// head was lost starts with some other record, which etcd's Repair judges
-// against a chain of 0: it fails, and a damaged-looking first record may be
-// cut as "torn" although read mode, which chains from the earlier segments,
-// reads it fine (found by the fuzzers). For such a segment the chain comes
-// from the earlier segments when they are all present and read cleanly.
-uint32_t ChainForLastSegment(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs,
-                             File* last, const Options& options) {
-  {
-    RecordDecoder probe({SegmentInput{segs.back().name, last}}, options.read_chunk_bytes,
-                        TornWriteRule::kEtcd);
-    RecordView rec;
-    auto r = probe.Next(&rec);
-    if (r.has_value() && *r && rec.type == kCrcType) return 0;
-  }
-  // The segments a reader would chain through (etcd's isValidSeq, quirk
-  // included), so that Repair judges the first record as the reader does.
-  if (segs.size() < 2 || !IsValidSeq(segs, 0)) return 0;
-  std::vector<SegmentName> earlier(segs.begin(), segs.end() - 1);
-  auto files = OpenSegmentsReadOnly(fs, dir, earlier, 0);
-  if (!files.has_value()) return 0;
-  RecordDecoder d(InputsOf(earlier, 0, *files), options.read_chunk_bytes, TornWriteRule::kEtcd);
-  RecordView rec;
-  while (true) {
-    auto r = d.Next(&rec);
-    if (!r.has_value()) return 0;
-    if (!*r) return d.crc();
-  }
-}
-}  // namespace
 
 Result<bool> Repair(const std::string& dir, const Options& options) {
   WAL_RETURN_IF_ERROR(CheckOptions(options));
@@ -149,7 +117,7 @@ Result<bool> Repair(const std::string& dir, const Options& options) {
   // (etcd blocks here; we report kLocked instead of hanging.)
   WAL_RETURN_IF_ERROR(f->TryLock());
   RecordDecoder d({SegmentInput{last.name, f.get()}}, options.read_chunk_bytes, options.torn_write_rule);
-  d.set_initial_crc(ChainForLastSegment(fs, dir, segs, f.get(), options));
+  d.set_initial_crc(ChainInto(fs, dir, segs, segs.size() - 1, f.get(), options));
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);

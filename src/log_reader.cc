@@ -30,6 +30,8 @@ Result<std::unique_ptr<LogReader>> LogReader::Open(const std::string& dir, const
   WAL_ASSIGN_OR_RETURN(impl->files, OpenSegmentsReadOnly(fs, dir, impl->sel.segments, impl->sel.from));
   impl->decoder = std::make_unique<RecordDecoder>(InputsOf(impl->sel.segments, impl->sel.from, impl->files),
                                                   options.read_chunk_bytes, options.torn_write_rule);
+  impl->decoder->set_initial_crc(
+      ChainInto(fs, dir, impl->sel.segments, impl->sel.from, impl->files.front().get(), options));
   return std::unique_ptr<LogReader>(new LogReader(std::move(impl)));
 }
 

@@ -241,6 +241,15 @@ bool FastDecodeEntry(std::string_view bytes, Entry* out) {
 }
 }  // namespace
 
+Status CheckRecordPayload(const RecordView& rec) {
+  if (!rec.data.empty()) return Status::Ok();
+  if (rec.type == kEntryType || rec.type == kStateType || rec.type == kSnapshotType) {
+    return Status(StatusCode::kCorruption,
+                  std::string(RecordTypeName(rec.type)) + " record without payload (never written)");
+  }
+  return Status::Ok();
+}
+
 Status DecodeRecord(std::string_view bytes, RecordView* out) {
   if (FastDecodeRecord(bytes, out)) return Status::Ok();
   *out = RecordView{};

@@ -60,6 +60,13 @@ std::string EncodeRecordToString(int64_t type, uint32_t crc, bool has_data, std:
 // ---- decoders. On malformed input they return kCorruption with a message
 // naming the field; the caller adds file and offset.
 Status DecodeRecord(std::string_view bytes, RecordView* out);
+// Entry, state and snapshot records always carry a payload: etcd (gogoproto,
+// non-nullable fields) and this library always encode Entry.{Type,Term,Index},
+// HardState.{Term,Vote,Commit} and Snapshot.{Index,Term}. A record of such a
+// type without payload was never written: it is damage that the CRC cannot
+// see (the CRC of no bytes is the chain itself, so a crc record whose type
+// byte was hit passes the check). kCorruption, or Ok.
+Status CheckRecordPayload(const RecordView& rec);
 Status DecodeEntry(std::string_view bytes, Entry* out);
 Status DecodeHardState(std::string_view bytes, HardState* out);
 Status DecodeSnapshot(std::string_view bytes, Snapshot* out);

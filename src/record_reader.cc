@@ -121,7 +121,8 @@ bool RecordDecoder::GenuineFrameAt(uint64_t pos) {
                                    std::span(reinterpret_cast<std::byte*>(body.data()), body.size()));
   if (!got.has_value() || *got != body.size()) return false;
   RecordView rec;
-  if (!DecodeRecord(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()), &rec).ok())
+  if (!DecodeRecord(std::string_view(reinterpret_cast<const char*>(body.data()), body.size()), &rec).ok() ||
+      !CheckRecordPayload(rec).ok())
     return false;
   return rec.type >= kMetadataType && rec.type <= kSnapshotType;
 }
@@ -162,6 +163,7 @@ Result<bool> RecordDecoder::Next(RecordView* rec) {
     WAL_RETURN_IF_ERROR(EnsureLoaded(off + kFrameHeaderBytes, total, &p));
     std::string_view bytes(reinterpret_cast<const char*>(p), static_cast<size_t>(fs.record_bytes));
     Status s = DecodeRecord(bytes, rec);
+    if (s.ok()) s = CheckRecordPayload(*rec);
     if (!s.ok()) {
       if (IsTorn(off + kFrameHeaderBytes, p, total) || OnlyZerosAfter(off + kFrameHeaderBytes + total))
         return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");

@@ -68,6 +68,28 @@ Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, 
   return SelectedSegments{std::move(segs), *i};
 }
 
+uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
+                   File* at_file, const Options& options) {
+  {
+    RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, options.read_chunk_bytes, TornWriteRule::kEtcd);
+    RecordView rec;
+    auto r = probe.Next(&rec);
+    if (r.has_value() && *r && rec.type == kCrcType) return 0;  // a head that carries the chain
+  }
+  std::vector<SegmentName> upto(segs.begin(), segs.begin() + static_cast<std::ptrdiff_t>(at) + 1);
+  if (at == 0 || !IsValidSeq(upto, 0)) return 0;
+  upto.pop_back();
+  auto files = OpenSegmentsReadOnly(fs, dir, upto, 0);
+  if (!files.has_value()) return 0;
+  RecordDecoder d(InputsOf(upto, 0, *files), options.read_chunk_bytes, TornWriteRule::kEtcd);
+  RecordView rec;
+  while (true) {
+    auto r = d.Next(&rec);
+    if (!r.has_value()) return 0;
+    if (!*r) return d.crc();
+  }
+}
+
 std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t from,
                                    const std::vector<std::unique_ptr<File>>& files) {
   std::vector<SegmentInput> in;
@@ -98,6 +120,7 @@ struct WAL::Impl {
 
   // What ReadAll selects.
   Snapshot start;
+  uint32_t initial_crc = 0;  // ChainInto the first selected segment
   bool inclusive = false;  // OpenAtIndex: entries >= at_index
   uint64_t at_index = 0;
 
@@ -417,6 +440,7 @@ struct WAL::Impl {
     std::vector<SegmentInput> inputs;
     for (auto& seg : segments) inputs.push_back({seg.name.name, seg.file.get()});
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
+    d.set_initial_crc(initial_crc);
 
     ReadAllResult out;
     std::optional<std::string> md;
@@ -567,6 +591,8 @@ Result<std::unique_ptr<WAL::Impl>> OpenImpl(const std::string& dir, uint64_t ind
     if (write) WAL_RETURN_IF_ERROR(f->TryLock());
     impl->segments.push_back({sel.segments[i], std::move(f)});
   }
+  impl->initial_crc =
+      ChainInto(impl->fs, dir, sel.segments, sel.from, impl->segments.front().file.get(), options);
   if (write) {
     impl->pipeline =
         std::make_unique<SegmentPipeline>(impl->fs, dir, options.segment_size_bytes,

@@ -29,6 +29,19 @@ Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, 
 Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, const std::string& dir,
                                                                 const std::vector<SegmentName>& segs,
                                                                 size_t from);
+// Where the CRC chain starts for a decoder whose first input is segs[at]
+// (open as `at_file`). A segment normally starts with a crc record, which
+// carries the chain: then 0, and the record is adopted (etcd's rule). A
+// segment whose head was lost (etcd's Repair cut it to nothing and etcd then
+// appended) starts with some other record, chained from the segments before
+// it: then their chain, when they are all present (etcd's isValidSeq) and
+// read cleanly, else 0. Every reader of the log (ReadAll, Verify, LogReader)
+// and Repair start from this one value, so their verdicts on the same bytes
+// agree whatever segment the snapshot selects. (etcd starts at 0, so it
+// cannot read a headless first selected segment that it wrote itself.)
+uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
+                   File* at_file, const Options& options);
+
 std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t from,
                                    const std::vector<std::unique_ptr<File>>& files);
 

@@ -194,6 +194,7 @@ wal::Status ScanSegment(wal::File* file, uint64_t size, bool last, uint64_t star
     internal::RecordView view;
     wal::Status s = internal::DecodeRecord(
         std::string_view(reinterpret_cast<const char*>(p), static_cast<size_t>(fs.record_bytes)), &view);
+    if (s.ok()) s = internal::CheckRecordPayload(view);
     if (!s.ok()) {
       r.bad = "malformed record: " + std::string(s.message());
     } else {
