@@ -16,29 +16,6 @@
 #include "wal/types.h"
 
 // Aborts with `msg` (a std::string expression, evaluated only on failure).
-// Checks that depend on Repair agreeing with the reader about a damaged
-// segment head. Two inputs still break them (fuzz/findings/README.md); with
-// WALFUZZ_SKIP_OPEN_FINDINGS=1 in the environment they are reported but do
-// not fail the run, so CI's fuzzing keeps hunting memory errors and every
-// other invariant. The corpus replay in ctest always enforces them.
-inline bool SkipOpenFindings() {
-  static const bool skip = [] {
-    const char* v = std::getenv("WALFUZZ_SKIP_OPEN_FINDINGS");
-    return v != nullptr && v[0] == '1';
-  }();
-  return skip;
-}
-#define FUZZ_CHECK_OPEN_FINDING(cond, msg)                                              \
-  do {                                                                                  \
-    if (!(cond) && SkipOpenFindings()) {                                                \
-      static bool reported = false;                                                     \
-      if (!reported) std::fprintf(stderr, "open finding (fuzz/findings): %s\n", #cond); \
-      reported = true;                                                                  \
-    } else {                                                                            \
-      FUZZ_CHECK(cond, msg);                                                            \
-    }                                                                                   \
-  } while (0)
-
 #define FUZZ_CHECK(cond, msg)                                                                 \
   do {                                                                                        \
     if (!(cond)) {                                                                            \

@@ -533,7 +533,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    (repaired.has_value() ? std::string("false") : repaired.error().ToString()) + ctx);
   }
   if (repaired.has_value()) {
-    FUZZ_CHECK_OPEN_FINDING(
+    FUZZ_CHECK(
         after.status.code() == got.status.code() &&
             (!got.status.ok() || walfuzz::SameResult(after.result, got.result)),
         "Repair changed the read from " + got.Describe() + " to " + after.Describe() + ctx);
@@ -554,10 +554,6 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(s.ok(), "close after recovery: " + s.ToString() + ctx);
   wl->reset();
   wal::ReadAllResult want = after.result;
-  if (e.index != want.entries.size() + 1 && SkipOpenFindings()) {
-    std::fprintf(stderr, "open finding (fuzz/findings): last_index after recovery\n");
-    return 0;
-  }
   FUZZ_CHECK(e.index == want.entries.size() + 1,
              "last_index " + std::to_string(e.index - 1) + " does not follow the " +
                  std::to_string(want.entries.size()) + " entries read" + ctx);

@@ -12,11 +12,8 @@ cd "$(dirname "$0")/.."
 JOBS="${JOBS:-$(nproc)}"
 FUZZ_SECONDS="${FUZZ_SECONDS:-120}"   # a ceiling; the budget is FUZZ_RUNS executions
 # Reproducible fuzzing in CI: a fixed seed and number of executions per
-# target. Unseeded, longer runs are for hunting (fuzz/run.sh, fuzz/findings/).
+# target. Unseeded, longer runs are for hunting (fuzz/run.sh; fuzz/findings/ says what to do with a find).
 export FUZZ_SEED="${FUZZ_SEED:-1}" FUZZ_RUNS="${FUZZ_RUNS:-20000}"
-# Two fuzz findings are open (fuzz/findings/README.md): their two checks
-# report instead of failing here; the ctest corpus replay enforces them all.
-export WALFUZZ_SKIP_OPEN_FINDINGS="${WALFUZZ_SKIP_OPEN_FINDINGS:-1}"
 start=$(date +%s)
 section() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - start ))"; }
 
