@@ -34,13 +34,15 @@ inline uint64_t DecodeFixed64LE(const uint8_t* src) {
 
 // Bytes a varint of `v` takes: 1..10.
 constexpr size_t VarintLength(uint64_t v) {
-  size_t n = 1;
-  while (v >= 0x80) {
-    v >>= 7;
-    ++n;
-  }
-  return n;
+  // 7 payload bits per byte: ceil(significant bits / 7), at least 1. The
+  // `| 1` makes v = 0 count one bit; (bits * 9 + 64) / 64 == ceil(bits / 7)
+  // for 1..64 bits, without a loop or a division.
+  const unsigned bits = 64u - static_cast<unsigned>(std::countl_zero(v | 1));
+  return (bits * 9 + 64) / 64;
 }
+static_assert(VarintLength(0) == 1 && VarintLength(127) == 1 && VarintLength(128) == 2 &&
+              VarintLength((uint64_t{1} << 28) - 1) == 4 && VarintLength(uint64_t{1} << 28) == 5 &&
+              VarintLength(uint64_t{1} << 63) == 10 && VarintLength(~uint64_t{0}) == 10);
 
 // Writes `v` as a varint at `dst`; returns the byte after it.
 inline uint8_t* EncodeVarint(uint8_t* dst, uint64_t v) {

@@ -26,6 +26,14 @@ class PageWriter {
   PageWriter& operator=(const PageWriter&) = delete;
 
   Status Write(const uint8_t* p, size_t n);
+  // Room for `n` bytes at the end of the buffer, for the caller to encode
+  // into, when Write()s totalling n bytes would all just be buffered (no
+  // flush, so the flush points are the same as with Write); else nullptr.
+  // Commit(n) then counts them as written.
+  uint8_t* ReserveInBuffer(size_t n) {
+    return buffered_ + n <= watermark_ ? buf_.get() + buffered_ : nullptr;
+  }
+  void Commit(size_t n) { buffered_ += n; }
   // Writes every buffered byte to the file (possibly unaligned).
   Status Flush();
 

@@ -115,7 +115,7 @@ size_t EntryEncodedSize(const Entry& e) {
   return n;
 }
 
-uint8_t* EncodeEntry(const Entry& e, uint8_t* out) {
+uint8_t* EncodeEntryHeader(const Entry& e, uint8_t* out) {
   // An enum is an int32 on the wire, sign-extended to 64 bits when negative.
   out = PutVarintField(out, 1, static_cast<uint64_t>(static_cast<int64_t>(e.type)));
   out = PutVarintField(out, 2, e.term);
@@ -123,10 +123,14 @@ uint8_t* EncodeEntry(const Entry& e, uint8_t* out) {
   if (!e.data.empty()) {
     *out++ = Tag(4, kLengthDelimited);
     out = EncodeVarint(out, e.data.size());
-    std::memcpy(out, e.data.data(), e.data.size());
-    out += e.data.size();
   }
   return out;
+}
+
+uint8_t* EncodeEntry(const Entry& e, uint8_t* out) {
+  out = EncodeEntryHeader(e, out);
+  std::memcpy(out, e.data.data(), e.data.size());
+  return out + e.data.size();
 }
 
 size_t HardStateEncodedSize(const HardState& s) {

@@ -40,6 +40,10 @@ struct RecordView {
 // at `out` and returns the end pointer.
 size_t EntryEncodedSize(const Entry& e);
 uint8_t* EncodeEntry(const Entry& e, uint8_t* out);
+// Everything of EncodeEntry but the data bytes themselves (which follow):
+// at most kMaxEntryHeaderBytes.
+uint8_t* EncodeEntryHeader(const Entry& e, uint8_t* out);
+inline constexpr size_t kMaxEntryHeaderBytes = 3 * (1 + 10) + 1 + 10;
 size_t HardStateEncodedSize(const HardState& s);
 uint8_t* EncodeHardState(const HardState& s, uint8_t* out);
 size_t SnapshotEncodedSize(const Snapshot& s);

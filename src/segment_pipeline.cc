@@ -7,6 +7,15 @@
 
 namespace wal::internal {
 
+Status WriteZeros(File* f, uint64_t bytes) {
+  std::vector<std::byte> zeros(static_cast<size_t>(std::min<uint64_t>(bytes, 1 << 20)));
+  for (uint64_t off = 0; off < bytes; off += zeros.size()) {
+    size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), bytes - off));
+    WAL_RETURN_IF_ERROR(f->WriteAt(off, std::span(zeros.data(), n)));
+  }
+  return Status::Ok();
+}
+
 SegmentPipeline::SegmentPipeline(FileSystem* fs, std::string dir, uint64_t segment_bytes, bool background,
                                  bool prezero)
     : fs_(fs),
@@ -40,11 +49,7 @@ Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path) 
     // Write real zeros over the preallocated (unwritten) extents and sync
     // them, here, off the hot path: later fdatasyncs of this segment then
     // flush data blocks only, with no extent conversion to journal.
-    std::vector<std::byte> zeros(std::min<uint64_t>(segment_bytes_, 1 << 20));
-    for (uint64_t off = 0; s.ok() && off < segment_bytes_; off += zeros.size()) {
-      size_t n = static_cast<size_t>(std::min<uint64_t>(zeros.size(), segment_bytes_ - off));
-      s = f->WriteAt(off, std::span(zeros.data(), n));
-    }
+    s = WriteZeros(f.get(), segment_bytes_);
     if (s.ok()) s = f->Sync();
   }
   if (!s.ok()) {

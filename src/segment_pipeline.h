@@ -16,6 +16,11 @@
 
 namespace wal::internal {
 
+// Writes real zeros over [0, bytes) of `f` (Options::prezero_segments): the
+// preallocated extents become written ones, so a later fdatasync of data in
+// them has no extent conversion to journal. The caller syncs.
+Status WriteZeros(File* f, uint64_t bytes);
+
 class SegmentPipeline {
  public:
   // `fs` must outlive this object. With `background`, a thread prepares the

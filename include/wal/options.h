@@ -44,7 +44,8 @@ struct Options {
   // Write zeros over each prepared segment (and sync them) on the
   // background thread, instead of only fallocating it: a steady-state
   // fdatasync then writes data blocks without converting unwritten extents.
-  // Costs one extra write of every segment; same bytes on disk.
+  // Create zeroes the first segment itself (a slower Create). Costs one
+  // extra write of every segment; same bytes on disk.
   bool prezero_segments = false;
 
   // Skip fdatasync/fsync entirely (etcd's --unsafe-no-fsync). Data is still
