@@ -3,6 +3,7 @@
 #include <sys/mman.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <cerrno>
 #include <cstring>
 #include <string>
@@ -30,7 +31,7 @@ Status MapFailed(const char* what, size_t bytes) {
 void* MapAnonymous(size_t bytes) {
   void* p = ::mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
   if (p == MAP_FAILED) return nullptr;
-  if (bytes >= kHugePageBytes) ::madvise(p, bytes, MADV_HUGEPAGE);  // a hint: failure changes nothing
+  internal::AdviseHugePages(p, bytes);
   return p;
 }
 
@@ -92,6 +93,19 @@ uint64_t ReadAllArenaResult::memory_bytes() const {
 
 namespace internal {
 
+void AdviseHugePages(void* p, size_t bytes) {
+  const uintptr_t begin = RoundUp(reinterpret_cast<uintptr_t>(p), kHugePageBytes);
+  const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / kHugePageBytes * kHugePageBytes;
+  if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
+}
+
+void VectorSink::Grow(uint64_t consumed, uint64_t total) {
+  out_->reserve(NextCapacity(out_->size(), consumed, total));
+  // A large array comes from its own mmap in malloc (above its mmap
+  // threshold); the advice covers only whole pages inside it.
+  AdviseHugePages(out_->data(), out_->capacity() * sizeof(Entry));
+}
+
 size_t NextCapacity(size_t n, uint64_t consumed, uint64_t total) {
   size_t grow = n + n / 2 + 1024;
   if (consumed > 0 && total > consumed) {
@@ -117,7 +131,7 @@ Status ArenaSink::GrowViews(uint64_t consumed, uint64_t total) {
     // moment with the old and the new array both in memory.
     p = ::mremap(r.views_, r.capacity_ * sizeof(EntryView), bytes, MREMAP_MAYMOVE);
     if (p == MAP_FAILED) return MapFailed("the entry views", bytes);
-    if (bytes >= kHugePageBytes) ::madvise(p, bytes, MADV_HUGEPAGE);
+    AdviseHugePages(p, bytes);
   }
   r.views_ = static_cast<EntryView*>(p);
   r.capacity_ = bytes / sizeof(EntryView);

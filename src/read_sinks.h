@@ -21,6 +21,12 @@
 
 namespace wal::internal {
 
+// Asks for transparent huge pages over the whole 2 MiB pages inside
+// [p, p+bytes): 512 times fewer page faults while the array fills. A hint
+// about memory we own (the advice ends with the mapping); failure changes
+// nothing.
+void AdviseHugePages(void* p, size_t bytes);
+
 // Capacity for an array of `n` entries that is full after `consumed` of
 // `total` segment bytes: the final count extrapolated from the bytes, 1/8
 // over, never less than 1.5x (so growth stays amortised O(1) when the
@@ -36,13 +42,14 @@ class VectorSink {
   size_t size() const { return out_->size(); }
   void TruncateTo(size_t n) { out_->resize(n); }
   Status Append(const EntryView& e, uint64_t consumed, uint64_t total) {
-    if (out_->size() == out_->capacity()) out_->reserve(NextCapacity(out_->size(), consumed, total));
+    if (out_->size() == out_->capacity()) Grow(consumed, total);
     out_->push_back(Entry{e.term, e.index, e.type, std::string(e.data)});
     return Status::Ok();
   }
   uint64_t last_index() const { return out_->back().index; }
 
  private:
+  void Grow(uint64_t consumed, uint64_t total);
   std::vector<Entry>* out_;
 };
 
