@@ -109,7 +109,8 @@ void VectorSink::Grow(uint64_t consumed, uint64_t total) {
 size_t NextCapacity(size_t n, uint64_t consumed, uint64_t total) {
   size_t grow = n + n / 2 + 1024;
   if (consumed > 0 && total > consumed) {
-    // The smallest entry frame is 24 bytes: no log holds more entries.
+    // An entry frame takes at least 24 bytes, so no log holds more than
+    // total/16 entries (with room to spare): a cap for a wild estimate.
     const double bound = static_cast<double>(total / 16 + 1024);
     double est = static_cast<double>(n) * static_cast<double>(total) / static_cast<double>(consumed);
     est = std::min(est * 1.125 + 1024, bound);

@@ -20,7 +20,8 @@
 // original error, and no further fsync is attempted on the file.
 //
 // Thread safety: the mutating calls of one WAL are serialised internally and
-// may be made from several threads; ReadAll must not race with them.
+// may be made from several threads; ReadAll (or ReadAllArena) must not race
+// with them.
 #ifndef WAL_WAL_H_
 #define WAL_WAL_H_
 
