@@ -224,7 +224,7 @@ bool FastDecodeRecord(std::string_view bytes, RecordView* out) {
   return true;
 }
 
-bool FastDecodeEntry(std::string_view bytes, Entry* out) {
+bool FastDecodeEntry(std::string_view bytes, EntryView* out) {
   const uint8_t* p = reinterpret_cast<const uint8_t*>(bytes.data());
   const uint8_t* end = p + bytes.size();
   uint64_t type, term, index, len;
@@ -234,9 +234,9 @@ bool FastDecodeEntry(std::string_view bytes, Entry* out) {
   if (p != end) {
     if (!TakeTag(&p, end, 0x22) || !DecodeVarint(&p, end, &len)) return false;
     if (len != static_cast<uint64_t>(end - p)) return false;
-    out->data.assign(reinterpret_cast<const char*>(p), len);
+    out->data = std::string_view(reinterpret_cast<const char*>(p), len);
   } else {
-    out->data.clear();
+    out->data = {};
   }
   out->type = static_cast<EntryType>(static_cast<int32_t>(type));
   out->term = term;
@@ -284,15 +284,14 @@ Status DecodeRecord(std::string_view bytes, RecordView* out) {
   return Status::Ok();
 }
 
-Status DecodeEntry(std::string_view bytes, Entry* out) {
+Status DecodeEntryView(std::string_view bytes, EntryView* out) {
   if (FastDecodeEntry(bytes, out)) return Status::Ok();
-  *out = Entry{};
+  *out = EntryView{};
   FieldReader r(bytes, "raftpb.Entry");
   uint32_t field = 0, wire = 0;
   while (!r.done()) {
     if (!r.NextKey(&field, &wire)) return r.status();
     uint64_t v = 0;
-    std::string_view s;
     bool ok;
     switch (field) {
       case 1:
@@ -306,14 +305,23 @@ Status DecodeEntry(std::string_view bytes, Entry* out) {
         ok = r.ReadVarint(wire, &out->index);
         break;
       case 4:
-        ok = r.ReadBytes(wire, &s);
-        if (ok) out->data.assign(s.data(), s.size());
+        ok = r.ReadBytes(wire, &out->data);  // repeated: the last one wins, as in gogo
         break;
       default:
         ok = r.Skip(wire);
     }
     if (!ok) return r.status();
   }
+  return Status::Ok();
+}
+
+Status DecodeEntry(std::string_view bytes, Entry* out) {
+  EntryView v;
+  WAL_RETURN_IF_ERROR(DecodeEntryView(bytes, &v));
+  out->term = v.term;
+  out->index = v.index;
+  out->type = v.type;
+  out->data.assign(v.data.data(), v.data.size());
   return Status::Ok();
 }
 

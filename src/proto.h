@@ -71,6 +71,9 @@ Status DecodeRecord(std::string_view bytes, RecordView* out);
 // see (the CRC of no bytes is the chain itself, so a crc record whose type
 // byte was hit passes the check). kCorruption, or Ok.
 Status CheckRecordPayload(const RecordView& rec);
+// The entry's fields; `data` points into `bytes` (no copy). DecodeEntry is
+// this plus a copy of the data.
+Status DecodeEntryView(std::string_view bytes, EntryView* out);
 Status DecodeEntry(std::string_view bytes, Entry* out);
 Status DecodeHardState(std::string_view bytes, HardState* out);
 Status DecodeSnapshot(std::string_view bytes, Snapshot* out);

@@ -18,6 +18,7 @@
 #include "src/page_writer.h"
 #include "src/proto.h"
 #include "src/mutants.h"
+#include "src/read_sinks.h"
 #include "src/record_reader.h"
 #include "src/segment_names.h"
 #include "src/segment_pipeline.h"
@@ -25,10 +26,12 @@
 
 namespace wal {
 
+using internal::ArenaSink;
 using internal::PageWriter;
 using internal::RecordDecoder;
 using internal::RecordView;
 using internal::SegmentName;
+using internal::VectorSink;
 
 namespace internal {
 
@@ -424,44 +427,53 @@ struct WAL::Impl {
     return result;
   }
 
-  // Decides where a decoded entry goes; see ReadAll in wal.h.
-  Status PlaceEntry(Entry&& e, std::vector<Entry>* ents, uint64_t* base, const RecordDecoder& d) {
+  // Decides where a decoded entry goes; see ReadAll in wal.h. `consumed`
+  // and `total` are the sink's sizing hints (see read_sinks.h).
+  template <class Sink>
+  Status PlaceEntry(const EntryView& e, Sink* sink, uint64_t* base, const RecordDecoder& d, uint64_t consumed,
+                    uint64_t total) {
     uint64_t idx = e.index;
     std::optional<uint64_t> off;
     if (inclusive) {
       // OpenAtIndex(0) on a log that starts at raft index 1 (etcd v2+).
-      if (*base == 0 && ents->empty() && idx == 1) *base = 1;
+      if (*base == 0 && sink->size() == 0 && idx == 1) *base = 1;
       if (idx >= *base) off = idx - *base;
     } else if (idx > start.index) {
       off = idx - start.index - 1;
     }
     if (off) {
-      if (*off > ents->size()) {
+      if (*off > sink->size()) {
         return Status(StatusCode::kSliceOutOfRange,
                       "wal: entry index " + std::to_string(idx) + " leaves a gap after " +
-                          std::to_string(ents->size()) + " entries (expected at most index " +
-                          std::to_string((inclusive ? *base : start.index + 1) + ents->size()) + ") in " +
+                          std::to_string(sink->size()) + " entries (expected at most index " +
+                          std::to_string((inclusive ? *base : start.index + 1) + sink->size()) + ") in " +
                           d.segment_name() + " at offset " + std::to_string(d.record_offset()));
       }
-      ents->resize(static_cast<size_t>(*off));
-      ents->push_back(std::move(e));
+      if (*off < sink->size()) sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
+      WAL_RETURN_IF_ERROR(sink->Append(e, consumed, total));
     }
     enti = idx;
     return Status::Ok();
   }
 
-  Result<ReadAllResult> ReadAllLocked() {
+  // ReadAll's one implementation, for both of its outputs (the sink).
+  template <class Sink>
+  Status ReadAllInto(Sink* sink, std::string* metadata_out, HardState* state_out) {
     if (state != State::kReading)
       return Status(StatusCode::kDecoderNotFound, "wal: ReadAll needs a WAL in read mode");
     std::vector<SegmentInput> inputs;
-    for (auto& seg : segments) inputs.push_back({seg.name.name, seg.file.get()});
+    uint64_t total = 0;  // a sizing hint only: a file whose size fails here fails in the decoder
+    for (auto& seg : segments) {
+      inputs.push_back({seg.name.name, seg.file.get()});
+      if (auto n = seg.file->Size(); n.has_value()) total += *n;
+    }
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
     d.set_initial_crc(initial_crc);
 
-    ReadAllResult out;
     std::optional<std::string> md;
     bool match = false;
     uint64_t base = at_index;
+    uint64_t consumed = 0;
     RecordView rec;
     Status err;
     while (true) {
@@ -471,21 +483,22 @@ struct WAL::Impl {
         break;
       }
       if (!*r) break;
+      consumed += d.record_frame_bytes();
       auto where = [&] {
         return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
       };
       switch (rec.type) {
         case kEntryType: {
-          Entry e;
-          Status s = DecodeEntry(rec.data, &e);
+          EntryView e;
+          Status s = DecodeEntryView(rec.data, &e);
           if (!s.ok())
             return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
-          s = PlaceEntry(std::move(e), &out.entries, &base, d);
+          s = PlaceEntry(e, sink, &base, d, consumed, total);
           if (!s.ok()) return Fail(s);
           break;
         }
         case kStateType: {
-          Status s = DecodeHardState(rec.data, &out.state);
+          Status s = DecodeHardState(rec.data, state_out);
           if (!s.ok())
             return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
           break;
@@ -531,7 +544,7 @@ struct WAL::Impl {
           StatusCode::kIndexNotFound,
           "wal: index " + std::to_string(at_index) + " not found; the log ends at " + std::to_string(enti)));
     }
-    if (md) out.metadata = *md;
+    if (md) *metadata_out = *md;
     metadata = std::move(md);
     if (!write_mode) {
       for (auto& seg : segments) seg.file->Close().IgnoreError();
@@ -542,7 +555,7 @@ struct WAL::Impl {
                                                          ", term " + std::to_string(start.term) +
                                                          "} not found in " + dir);
       }
-      return out;
+      return Status::Ok();
     }
     // Write mode (etcd swallows kSnapshotNotFound here). Zero everything
     // after the last valid record of the tail: bytes past a zero length word
@@ -572,8 +585,8 @@ struct WAL::Impl {
       if (s.ok()) s = WriteMetadata();
       if (!s.ok()) return Fail(s);
     }
-    if (!out.entries.empty()) durable_index = out.entries.back().index;
-    return out;
+    if (sink->size() > 0) durable_index = sink->last_index();
+    return Status::Ok();
   }
 
   Status Fail(Status s) {
@@ -700,7 +713,18 @@ Result<std::unique_ptr<WAL>> WAL::OpenAtIndex(const std::string& dir, uint64_t i
 
 Result<ReadAllResult> WAL::ReadAll() {
   std::lock_guard<std::mutex> l(impl_->mu);
-  return impl_->ReadAllLocked();
+  ReadAllResult out;
+  VectorSink sink(&out.entries);
+  WAL_RETURN_IF_ERROR(impl_->ReadAllInto(&sink, &out.metadata, &out.state));
+  return out;
+}
+
+Result<ReadAllArenaResult> WAL::ReadAllArena() {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  ReadAllArenaResult out;
+  ArenaSink sink(&out);
+  WAL_RETURN_IF_ERROR(impl_->ReadAllInto(&sink, &out.metadata, &out.state));
+  return out;
 }
 
 Status WAL::Save(const HardState& state, std::span<const Entry> entries) {

@@ -4,7 +4,9 @@
 // mb_per_sec), so bench/compare.sh can put both side by side; `--mode all`
 // runs everything and prints a table.
 #include <fcntl.h>
+#include <malloc.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -43,6 +45,7 @@ struct BenchFlags {
   double seconds = 2.0;  // time budget for open-ended modes
   bool keep = false;
   bool quick = false;
+  std::string read_path = "both";  // --mode read: both | readall | arena
 };
 
 bool g_no_fsync = false;  // --no-fsync: measure CPU, not the disk
@@ -150,25 +153,19 @@ wal::Result<Figure> BenchAsync(const std::string& dir, uint64_t n, uint64_t size
                     ",\"file_mb_per_sec\":" + std::to_string(static_cast<double>(written) / secs / 1e6)};
 }
 
-wal::Result<Figure> BenchRead(const std::string& dir, bool stream) {
+// The streaming reader: entries/s and the process's peak RSS.
+wal::Result<Figure> BenchStream(const std::string& dir) {
   uint64_t n = 0, bytes = 0;
   auto t0 = Clock::now();
-  if (stream) {
-    WAL_ASSIGN_OR_RETURN(auto r, wal::LogReader::Open(dir, wal::Snapshot{}));
-    wal::LogRecord rec;
-    while (true) {
-      WAL_ASSIGN_OR_RETURN(bool more, r->Next(&rec));
-      if (!more) break;
-      if (rec.kind == wal::LogRecord::Kind::kEntry) {
-        ++n;
-        bytes += rec.entry.data.size();
-      }
+  WAL_ASSIGN_OR_RETURN(auto r, wal::LogReader::Open(dir, wal::Snapshot{}));
+  wal::LogRecord rec;
+  while (true) {
+    WAL_ASSIGN_OR_RETURN(bool more, r->Next(&rec));
+    if (!more) break;
+    if (rec.kind == wal::LogRecord::Kind::kEntry) {
+      ++n;
+      bytes += rec.entry.data.size();
     }
-  } else {
-    WAL_ASSIGN_OR_RETURN(auto w, wal::WAL::OpenForRead(dir, wal::Snapshot{}));
-    WAL_ASSIGN_OR_RETURN(auto all, w->ReadAll());
-    n = all.entries.size();
-    for (const auto& e : all.entries) bytes += e.data.size();
   }
   double secs = Since(t0);
   uint64_t rss = PeakRssBytes();
@@ -177,6 +174,116 @@ wal::Result<Figure> BenchRead(const std::string& dir, bool stream) {
                 static_cast<unsigned long long>(rss),
                 bytes ? static_cast<double>(rss) / static_cast<double>(bytes) : 0);
   return Figure{n, bytes, secs, extra};
+}
+
+// One OpenForRead + ReadAll (or ReadAllArena), timed like etcd's bench
+// (open and read; not the release of the result). `data_bytes` is what the
+// entries carry; `footprint_bytes` the memory holding the result (ReadAll:
+// the Entry array plus each string's heap chunk; arena: views + blocks).
+struct ReadFigure {
+  uint64_t entries = 0;
+  uint64_t data_bytes = 0;
+  uint64_t footprint_bytes = 0;
+  double seconds = 0;
+  uint64_t peak_rss = 0;
+  char error[512] = {};
+};
+
+ReadFigure ReadOnce(const std::string& dir, bool arena) {
+  ReadFigure f;
+  auto fail = [&](const wal::Status& s) {
+    std::snprintf(f.error, sizeof(f.error), "%s", s.ToString().c_str());
+    return f;
+  };
+  auto t0 = Clock::now();
+  auto w = wal::WAL::OpenForRead(dir, wal::Snapshot{});
+  if (!w.has_value()) return fail(w.error());
+  if (arena) {
+    auto all = (*w)->ReadAllArena();
+    f.seconds = Since(t0);
+    if (!all.has_value()) return fail(all.error());
+    f.entries = all->size();
+    f.data_bytes = all->data_bytes();
+    f.footprint_bytes = all->memory_bytes();
+  } else {
+    auto all = (*w)->ReadAll();
+    f.seconds = Since(t0);
+    if (!all.has_value()) return fail(all.error());
+    f.entries = all->entries.size();
+    f.footprint_bytes = all->entries.size() * sizeof(wal::Entry);
+    for (const auto& e : all->entries) {
+      f.data_bytes += e.data.size();
+      // A string longer than its inline buffer owns a heap chunk (with
+      // glibc's 8-byte header).
+      if (e.data.capacity() > 15)
+        f.footprint_bytes += ::malloc_usable_size(const_cast<char*>(e.data.data())) + 8;
+    }
+  }
+  f.peak_rss = PeakRssBytes();
+  return f;
+}
+
+// Runs ReadOnce in a child process: peak RSS never goes down within a
+// process, so each path gets a process of its own.
+wal::Result<ReadFigure> ReadInChild(const std::string& dir, bool arena) {
+  int fds[2];
+  if (::pipe(fds) != 0) return wal::Status(wal::StatusCode::kIoError, "pipe failed");
+  std::fflush(stdout);
+  pid_t pid = ::fork();
+  if (pid < 0) return wal::Status(wal::StatusCode::kIoError, "fork failed");
+  if (pid == 0) {
+    ::close(fds[0]);
+    ReadFigure f = ReadOnce(dir, arena);
+    ssize_t put = ::write(fds[1], &f, sizeof(f));
+    ::_exit(put == static_cast<ssize_t>(sizeof(f)) ? 0 : 1);
+  }
+  ::close(fds[1]);
+  ReadFigure f;
+  size_t got = 0;
+  while (got < sizeof(f)) {
+    ssize_t n = ::read(fds[0], reinterpret_cast<char*>(&f) + got, sizeof(f) - got);
+    if (n <= 0) break;
+    got += static_cast<size_t>(n);
+  }
+  ::close(fds[0]);
+  int status = 0;
+  struct rusage ru {};
+  ::wait4(pid, &status, 0, &ru);
+  if (got != sizeof(f) || !WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    return wal::Status(wal::StatusCode::kIoError, "the reading child process failed");
+  if (f.error[0] != '\0') return wal::Status(wal::StatusCode::kIoError, f.error);
+  f.peak_rss = static_cast<uint64_t>(ru.ru_maxrss) * 1024;
+  return f;
+}
+
+// ReadAll and ReadAllArena of the same log, each in its own process. The
+// main figures (seconds, entries_per_sec, rss_over_returned) are ReadAll's,
+// arena_* the arena's. "returned" is the entries' data bytes;
+// *_rss_over_footprint divides by the memory that holds the result.
+wal::Result<Figure> BenchRead(const std::string& dir) {
+  WAL_ASSIGN_OR_RETURN(ReadFigure all, ReadInChild(dir, false));
+  WAL_ASSIGN_OR_RETURN(ReadFigure arena, ReadInChild(dir, true));
+  auto ratio = [](uint64_t a, uint64_t b) {
+    return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
+  };
+  auto rate = [](const ReadFigure& f) {
+    return f.seconds > 0 ? static_cast<double>(f.entries) / f.seconds : 0.0;
+  };
+  char extra[1024];
+  std::snprintf(
+      extra, sizeof(extra),
+      ",\"returned\":\"entry data bytes\",\"peak_rss_bytes\":%llu,\"rss_over_returned\":%.3f,"
+      "\"footprint_bytes\":%llu,\"rss_over_footprint\":%.3f,"
+      "\"arena_seconds\":%.6f,\"arena_entries_per_sec\":%.1f,\"arena_peak_rss_bytes\":%llu,"
+      "\"arena_rss_over_returned\":%.3f,\"arena_footprint_bytes\":%llu,\"arena_rss_over_footprint\":%.3f",
+      static_cast<unsigned long long>(all.peak_rss), ratio(all.peak_rss, all.data_bytes),
+      static_cast<unsigned long long>(all.footprint_bytes), ratio(all.peak_rss, all.footprint_bytes),
+      arena.seconds, rate(arena), static_cast<unsigned long long>(arena.peak_rss),
+      ratio(arena.peak_rss, arena.data_bytes), static_cast<unsigned long long>(arena.footprint_bytes),
+      ratio(arena.peak_rss, arena.footprint_bytes));
+  if (arena.entries != all.entries || arena.data_bytes != all.data_bytes)
+    return wal::Status(wal::StatusCode::kCorruption, "ReadAll and ReadAllArena returned different entries");
+  return Figure{all.entries, all.data_bytes, all.seconds, extra};
 }
 
 // The physical limit for synced writes: pwrite the same frame bytes with the
@@ -351,8 +458,17 @@ int RunAll(const BenchFlags& f, const std::string& dir) {
   row("pipelined SaveAsync, 100 B, batches of 1000", BenchAsync(dir, big, 100, 1000));
   row("disk sequential write, 1 MiB blocks", BenchSeqWrite(dir, f.quick ? 64 : 512));
   if (BenchWrite(dir, big, 100, 1000).has_value()) {
-    row("ReadAll, 100 B entries (warm cache)", BenchRead(dir, false));
-    row("LogReader stream, 100 B entries", BenchRead(dir, true));
+    auto read = BenchRead(dir);
+    row("ReadAll, 100 B entries (warm cache)", read);
+    if (read.has_value()) {
+      auto at = [&](const char* key) {
+        auto p = read->extra.find(std::string("\"") + key + "\":");
+        return p == std::string::npos ? 0.0 : std::atof(read->extra.c_str() + p + std::strlen(key) + 3);
+      };
+      std::printf("%-44s %14.0f %12.1f\n", "ReadAllArena, 100 B entries (warm cache)",
+                  at("arena_entries_per_sec"), static_cast<double>(read->bytes) / at("arena_seconds") / 1e6);
+    }
+    row("LogReader stream, 100 B entries", BenchStream(dir));
   }
   row("synced single-entry Save (latency run)", BenchLatency(dir, f.quick ? 300 : 2000, 100));
   for (int t : {1, 2, 4, 8, 16})
@@ -383,8 +499,17 @@ wal::Status PrepareScratch(const std::string& root) {
 
 int RunBench(const BenchFlags& f) {
   const uint64_t n = f.entries ? f.entries : 1'000'000;
-  if (f.mode == "read") return Report(BenchRead(f.dir, false), f.mode);  // an existing log, read only
-  if (f.mode == "stream") return Report(BenchRead(f.dir, true), f.mode);
+  if (f.mode == "read" && f.read_path != "both") {  // one path in this process (for profilers)
+    ReadFigure r = ReadOnce(f.dir, f.read_path == "arena");
+    if (r.error[0] != '\0') return ReportError(wal::Status(wal::StatusCode::kIoError, r.error));
+    char extra[160];
+    std::snprintf(extra, sizeof(extra), ",\"path\":\"%s\",\"peak_rss_bytes\":%llu,\"footprint_bytes\":%llu",
+                  f.read_path.c_str(), static_cast<unsigned long long>(r.peak_rss),
+                  static_cast<unsigned long long>(r.footprint_bytes));
+    return Report(Figure{r.entries, r.data_bytes, r.seconds, extra}, f.mode);
+  }
+  if (f.mode == "read") return Report(BenchRead(f.dir), f.mode);  // an existing log, read only
+  if (f.mode == "stream") return Report(BenchStream(f.dir), f.mode);
   if (f.mode == "seqread") return Report(BenchSeqRead(f.dir), f.mode);
   const std::string root = f.dir.empty() ? "walctl-bench.tmp" : f.dir;
   if (wal::Status s = PrepareScratch(root); !s.ok()) return ReportError(s);
@@ -439,6 +564,10 @@ Command AddBenchCommand(CLI::App& parent) {
   app->add_option("--threads", f->threads, "concurrent writers")->check(CLI::Range(1, 256));
   app->add_option("--seconds", f->seconds, "time budget of the concurrent mode")
       ->check(CLI::Range(0.01, 3600.0));
+  app->add_option("--read-path", f->read_path,
+                  "read mode: both (each in a child process, one JSON line), or only readall or arena, in "
+                  "this process")
+      ->check(CLI::IsMember({"both", "readall", "arena"}));
   app->add_flag("--keep", f->keep, "keep the scratch WAL");
   app->add_flag("--quick", f->quick, "smaller runs (for smoke tests)");
   app->add_flag("--prezero", g_prezero,

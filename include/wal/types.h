@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace wal {
@@ -20,6 +21,20 @@ struct Entry {
   std::string data;
 
   friend bool operator==(const Entry&, const Entry&) = default;
+};
+
+// An entry whose data lives elsewhere (WAL::ReadAllArena's blocks): the
+// fields of raftpb.Entry without an allocation of its own.
+struct EntryView {
+  uint64_t term = 0;
+  uint64_t index = 0;
+  EntryType type = EntryType::kNormal;
+  std::string_view data;
+
+  Entry ToEntry() const { return Entry{term, index, type, std::string(data)}; }
+  friend bool operator==(const EntryView& a, const Entry& b) {
+    return a.term == b.term && a.index == b.index && a.type == b.type && a.data == b.data;
+  }
 };
 
 // raftpb.HardState. All-zero is "empty": Save does not write it.

@@ -20,7 +20,8 @@
 // original error, and no further fsync is attempted on the file.
 //
 // Thread safety: the mutating calls of one WAL are serialised internally and
-// may be made from several threads; ReadAll must not race with them.
+// may be made from several threads; ReadAll (or ReadAllArena) must not race
+// with them.
 #ifndef WAL_WAL_H_
 #define WAL_WAL_H_
 
@@ -39,6 +40,66 @@
 #include "wal/types.h"
 
 namespace wal {
+
+namespace internal {
+class ArenaSink;
+}
+
+// What WAL::ReadAllArena returns: ReadAll's result with the entries as
+// EntryViews whose data lives in a few large blocks owned by this object,
+// instead of one std::string (one heap allocation, 32 bytes of string and
+// malloc overhead) per entry. For 100-byte entries that is about 1.4x the
+// entry data in memory instead of ReadAll's 1.7x, and no allocator work per
+// entry. Move-only; the views (and their data) stay valid until it is
+// destroyed or assigned to, also across a move.
+//
+// Layout: views in one array (40 bytes each), data appended to blocks of up
+// to 64 MiB mapped on demand (transparent huge pages where the system
+// allows them: fewer page faults). Data of entries that a raft overwrite dropped
+// stays in the blocks (dead bytes, counted in memory_bytes()).
+class ReadAllArenaResult {
+ public:
+  std::string metadata;
+  HardState state;
+
+  ReadAllArenaResult();
+  ~ReadAllArenaResult();
+  ReadAllArenaResult(ReadAllArenaResult&&) noexcept;
+  ReadAllArenaResult& operator=(ReadAllArenaResult&&) noexcept;
+  ReadAllArenaResult(const ReadAllArenaResult&) = delete;
+  ReadAllArenaResult& operator=(const ReadAllArenaResult&) = delete;
+
+  std::span<const EntryView> entries() const { return {views_, size_}; }
+  size_t size() const { return size_; }
+  bool empty() const { return size_ == 0; }
+  // Copies out (allocates), e.g. to hand an entry to an API that wants one.
+  Entry ToEntry(size_t i) const { return views_[i].ToEntry(); }
+  std::vector<Entry> ToEntries() const;
+
+  // Sum of the returned entries' data sizes.
+  uint64_t data_bytes() const;
+  // Memory this object has written and holds: the view array up to its
+  // size plus every byte stored in the blocks (including dead bytes).
+  // Address space reserved ahead but never touched is not counted: it takes
+  // no RAM.
+  uint64_t memory_bytes() const;
+
+ private:
+  friend class internal::ArenaSink;
+  struct Block {
+    char* base = nullptr;
+    size_t capacity = 0;  // bytes mapped
+    size_t used = 0;
+  };
+  void Release();
+
+  // The views live in an anonymous mapping of their own that grows in
+  // place or moves by remapping pages (mremap), never by copying.
+  EntryView* views_ = nullptr;
+  size_t size_ = 0;
+  size_t capacity_ = 0;  // views the mapping holds
+  std::vector<Block> blocks_;
+};
 
 // Counters a WAL keeps for its owner (metrics).
 struct WalStats {
@@ -97,6 +158,11 @@ class WAL {
   // kIndexNotFound (OpenAtIndex only). In append mode a successful ReadAll
   // zeroes whatever follows the last valid record of the tail.
   Result<ReadAllResult> ReadAll();
+  // ReadAll with the entries in an arena (see ReadAllArenaResult): the same
+  // records read, the same entries, metadata and state returned, the same
+  // errors and the same state change (append mode afterwards for Open and
+  // OpenAtIndex). Once only, like ReadAll: a WAL is read by one of the two.
+  Result<ReadAllArenaResult> ReadAllArena();
 
   // Appends `entries` then `state` (if not empty). Syncs when raft requires
   // it (entries present, or term or vote changed since the last saved state);

@@ -1,0 +1,73 @@
+// Where ReadAll puts the entries it keeps. ReadAll's semantics (raft
+// overwrite, snapshot match, metadata, write mode) live once, in
+// WAL::Impl::ReadAllInto; a sink only stores entries. Each sink offers:
+//   size_t size() const;               entries kept so far
+//   void TruncateTo(size_t n);         drop entries n.. (n <= size())
+//   Status Append(const EntryView& e, uint64_t consumed, uint64_t total);
+//   uint64_t last_index() const;       index of the last kept entry (size() > 0)
+// `consumed` and `total` are the bytes of segment read so far and the bytes
+// of all selected segments: from them a sink sizes its arrays once, close to
+// the final count, instead of doubling.
+#ifndef WAL_SRC_READ_SINKS_H_
+#define WAL_SRC_READ_SINKS_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+#include "wal/status.h"
+#include "wal/types.h"
+#include "wal/wal.h"
+
+namespace wal::internal {
+
+// Asks for transparent huge pages over the whole 2 MiB pages inside
+// [p, p+bytes): 512 times fewer page faults while the array fills. A hint
+// about memory we own (the advice ends with the mapping); failure changes
+// nothing.
+void AdviseHugePages(void* p, size_t bytes);
+
+// Capacity for an array of `n` entries that is full after `consumed` of
+// `total` segment bytes: the final count extrapolated from the bytes, 1/8
+// over, never less than 1.5x (so growth stays amortised O(1) when the
+// estimate is low: e.g. small entries first, big ones later). Doubling
+// would peak at 1.5x the final array while copying, and leave up to half of
+// it unused; pages reserved here but never written take no RAM.
+size_t NextCapacity(size_t n, uint64_t consumed, uint64_t total);
+
+// ReadAll's std::vector<Entry>: one std::string per entry (the API's).
+class VectorSink {
+ public:
+  explicit VectorSink(std::vector<Entry>* out) : out_(out) {}
+  size_t size() const { return out_->size(); }
+  void TruncateTo(size_t n) { out_->resize(n); }
+  Status Append(const EntryView& e, uint64_t consumed, uint64_t total) {
+    if (out_->size() == out_->capacity()) Grow(consumed, total);
+    out_->push_back(Entry{e.term, e.index, e.type, std::string(e.data)});
+    return Status::Ok();
+  }
+  uint64_t last_index() const { return out_->back().index; }
+
+ private:
+  void Grow(uint64_t consumed, uint64_t total);
+  std::vector<Entry>* out_;
+};
+
+// ReadAllArena's: views into large data blocks.
+class ArenaSink {
+ public:
+  explicit ArenaSink(ReadAllArenaResult* out) : out_(out) {}
+  size_t size() const { return out_->size_; }
+  void TruncateTo(size_t n) { out_->size_ = n; }
+  Status Append(const EntryView& e, uint64_t consumed, uint64_t total);
+  uint64_t last_index() const { return out_->views_[out_->size_ - 1].index; }
+
+ private:
+  Result<char*> Store(size_t n, uint64_t consumed, uint64_t total);
+  Status GrowViews(uint64_t consumed, uint64_t total);
+  ReadAllArenaResult* out_;
+};
+
+}  // namespace wal::internal
+
+#endif  // WAL_SRC_READ_SINKS_H_

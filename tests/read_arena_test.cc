@@ -1,0 +1,295 @@
+// WAL::ReadAllArena returns exactly what ReadAll returns (entries, state,
+// metadata, error code and message), leaves the WAL in the same state, and
+// changes the files the same way (write mode zeroes the tail). Each case
+// copies one log twice and reads one copy with each API. The randomized case
+// prints its seed; replay with WAL_TEST_SEED=<seed>.
+#include <filesystem>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "tests/wal_test_helpers.h"
+#include "wal/wal.h"
+
+namespace wal {
+namespace {
+
+using testutil::Ents;
+using testutil::SmallOptions;
+using testutil::TempDir;
+
+enum class Mode { kOpen, kOpenForRead, kOpenAtIndex };
+
+struct How {
+  Mode mode = Mode::kOpen;
+  Snapshot snap;
+  uint64_t index = 0;  // kOpenAtIndex
+};
+
+std::string Describe(const How& h) {
+  switch (h.mode) {
+    case Mode::kOpen:
+      return "Open{" + std::to_string(h.snap.index) + "," + std::to_string(h.snap.term) + "}";
+    case Mode::kOpenForRead:
+      return "OpenForRead{" + std::to_string(h.snap.index) + "," + std::to_string(h.snap.term) + "}";
+    case Mode::kOpenAtIndex:
+      return "OpenAtIndex(" + std::to_string(h.index) + ")";
+  }
+  return "";
+}
+
+Result<std::unique_ptr<WAL>> OpenAs(const std::string& dir, const How& h, const Options& o) {
+  switch (h.mode) {
+    case Mode::kOpen:
+      return WAL::Open(dir, h.snap, o);
+    case Mode::kOpenForRead:
+      return WAL::OpenForRead(dir, h.snap, o);
+    case Mode::kOpenAtIndex:
+      return WAL::OpenAtIndex(dir, h.index, o);
+  }
+  return Status(StatusCode::kInvalidArgument, "mode");
+}
+
+// The error text with the directory taken out (the copies differ in it).
+std::string Text(const Status& s, const std::string& dir) {
+  std::string t = s.ToString();
+  for (size_t p; (p = t.find(dir)) != std::string::npos;) t.replace(p, dir.size(), "<dir>");
+  return t;
+}
+
+std::map<std::string, std::string> Files(const std::string& dir) {
+  std::map<std::string, std::string> out;
+  for (const auto& n : testutil::DirNames(dir)) out[n] = testutil::ReadFile(dir + "/" + n);
+  return out;
+}
+
+// Reads copies of `src` with ReadAll and with ReadAllArena as `how` says
+// and checks that everything observable agrees. Returns the ReadAll result
+// code for the caller's own expectations.
+StatusCode CheckSame(const std::string& src, const How& how, const Options& o) {
+  SCOPED_TRACE(Describe(how));
+  TempDir tmp;
+  const std::string a = tmp.path() + "/a", b = tmp.path() + "/b";
+  std::filesystem::copy(src, a, std::filesystem::copy_options::recursive);
+  std::filesystem::copy(src, b, std::filesystem::copy_options::recursive);
+
+  auto wa = OpenAs(a, how, o);
+  auto wb = OpenAs(b, how, o);
+  EXPECT_EQ(wa.has_value(), wb.has_value());
+  if (!wa.has_value() || !wb.has_value()) return testutil::CodeOf(wa);
+
+  auto ra = (*wa)->ReadAll();
+  auto rb = (*wb)->ReadAllArena();
+  EXPECT_EQ(ra.has_value(), rb.has_value()) << testutil::ErrorText(ra) << " / " << testutil::ErrorText(rb);
+  if (ra.has_value() && rb.has_value()) {
+    EXPECT_EQ(ra->metadata, rb->metadata);
+    EXPECT_EQ(ra->state, rb->state);
+    EXPECT_EQ(rb->ToEntries(), ra->entries);
+    EXPECT_EQ(rb->size(), ra->entries.size());
+    uint64_t data = 0;
+    for (size_t i = 0; i < ra->entries.size() && i < rb->size(); ++i) {
+      EXPECT_TRUE(rb->entries()[i] == ra->entries[i]) << "entry " << i;
+      data += ra->entries[i].data.size();
+    }
+    EXPECT_EQ(rb->data_bytes(), data);
+    EXPECT_GE(rb->memory_bytes(), data + rb->size() * sizeof(EntryView));
+  } else if (!ra.has_value() && !rb.has_value()) {
+    EXPECT_EQ(ra.error().code(), rb.error().code());
+    EXPECT_EQ(Text(ra.error(), a), Text(rb.error(), b));
+  }
+  EXPECT_EQ((*wa)->last_index(), (*wb)->last_index());
+
+  // The same state afterwards: a second read is refused alike, and an
+  // append succeeds (or fails) alike.
+  WAL_EXPECT_CODE((*wa)->ReadAllArena(), StatusCode::kDecoderNotFound);
+  WAL_EXPECT_CODE((*wb)->ReadAll(), StatusCode::kDecoderNotFound);
+  const uint64_t next = (*wa)->last_index() + 1;
+  Status sa = (*wa)->Save(HardState{9, 1, next}, Ents(next, next, 9));
+  Status sb = (*wb)->Save(HardState{9, 1, next}, Ents(next, next, 9));
+  EXPECT_EQ(sa.code(), sb.code()) << sa.ToString() << " / " << sb.ToString();
+  WAL_EXPECT_OK((*wa)->Close());
+  WAL_EXPECT_OK((*wb)->Close());
+  EXPECT_TRUE(Files(a) == Files(b)) << "the two reads left different files";
+  return testutil::CodeOf(ra);
+}
+
+// A log in `dir` with cuts, overwrites, snapshots, hard states.
+void WriteMixedLog(const std::string& dir, const Options& o) {
+  auto w = WAL::Create(dir, "meta", o);
+  ASSERT_TRUE(testutil::IsOk(w));
+  WAL_ASSERT_OK((*w)->Save(HardState{1, 1, 5}, Ents(1, 20, 1)));
+  WAL_ASSERT_OK((*w)->SaveSnapshot(Snapshot{10, 1}));
+  WAL_ASSERT_OK((*w)->Cut());
+  WAL_ASSERT_OK((*w)->Save(HardState{2, 1, 12}, Ents(15, 30, 2)));  // overwrites 15..20
+  WAL_ASSERT_OK(
+      (*w)->Save(HardState{}, std::vector<Entry>{testutil::Ent(31, 2, ""), testutil::Ent(32, 2, "")}));
+  WAL_ASSERT_OK((*w)->Save(HardState{}, std::vector<Entry>{testutil::Ent(33, 2, std::string(70000, 'x'))}));
+  WAL_ASSERT_OK((*w)->SaveSnapshot(Snapshot{25, 2}));
+  WAL_ASSERT_OK((*w)->Cut());
+  WAL_ASSERT_OK((*w)->Save(HardState{3, 2, 30}, Ents(28, 40, 3)));  // across the cut
+  WAL_ASSERT_OK((*w)->Close());
+}
+
+TEST(ReadAllArenaTest, SameAsReadAllInEveryMode) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/wal";
+  const Options o = SmallOptions();
+  WriteMixedLog(dir, o);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpen, {}, 0}, o), StatusCode::kOk);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpen, {10, 1}, 0}, o), StatusCode::kOk);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpen, {25, 2}, 0}, o), StatusCode::kOk);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpen, {25, 9}, 0}, o), StatusCode::kSnapshotMismatch);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpenForRead, {}, 0}, o), StatusCode::kOk);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpenForRead, {10, 1}, 0}, o), StatusCode::kOk);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpenForRead, {11, 1}, 0}, o), StatusCode::kSnapshotNotFound);
+  for (uint64_t at : {0, 1, 15, 33, 40, 41})
+    EXPECT_EQ(CheckSame(dir, {Mode::kOpenAtIndex, {}, at}, o),
+              at <= 40 ? StatusCode::kOk : StatusCode::kIndexNotFound)
+        << at;
+}
+
+TEST(ReadAllArenaTest, TornTail) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/wal";
+  const Options o = SmallOptions();
+  WriteMixedLog(dir, o);
+  const auto names = testutil::WalNames(dir);
+  const std::string last = dir + "/" + names.back();
+  testutil::TruncateFile(last, testutil::DataEnd(last) - 3);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpenForRead, {}, 0}, o), StatusCode::kOk);
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpen, {}, 0}, o), StatusCode::kUnexpectedEof);
+}
+
+TEST(ReadAllArenaTest, GapAndCorruption) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/wal";
+  const Options o = SmallOptions();
+  {
+    auto w = WAL::Create(dir, "m", o);
+    ASSERT_TRUE(testutil::IsOk(w));
+    WAL_ASSERT_OK((*w)->SaveEntry(testutil::Ent(1, 1, "a")));
+    WAL_ASSERT_OK((*w)->SaveEntry(testutil::Ent(3, 1, "c")));  // a gap
+    WAL_ASSERT_OK((*w)->Close());
+  }
+  EXPECT_EQ(CheckSame(dir, {Mode::kOpen, {}, 0}, o), StatusCode::kSliceOutOfRange);
+  // A flipped data byte in the middle of the log.
+  TempDir tmp2;
+  const std::string dir2 = tmp2.path() + "/wal";
+  WriteMixedLog(dir2, o);
+  const std::string first = dir2 + "/" + testutil::WalNames(dir2).front();
+  std::string bytes = testutil::ReadFile(first);
+  const size_t at = bytes.find("data7");
+  ASSERT_NE(at, std::string::npos);
+  testutil::WriteAt(first, at, "dXta7");
+  EXPECT_EQ(CheckSame(dir2, {Mode::kOpen, {}, 0}, o), StatusCode::kCrcMismatch);
+  EXPECT_EQ(CheckSame(dir2, {Mode::kOpenForRead, {}, 0}, o), StatusCode::kCrcMismatch);
+}
+
+TEST(ReadAllArenaTest, ViewsSurviveMoves) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/wal";
+  WriteMixedLog(dir, SmallOptions());
+  auto w = WAL::OpenForRead(dir, Snapshot{});
+  ASSERT_TRUE(testutil::IsOk(w));
+  auto r = (*w)->ReadAllArena();
+  ASSERT_TRUE(testutil::IsOk(r));
+  const std::vector<Entry> want = r->ToEntries();
+  ReadAllArenaResult moved = std::move(*r);
+  EXPECT_TRUE(r->empty());
+  ReadAllArenaResult assigned;
+  assigned = std::move(moved);
+  ASSERT_EQ(assigned.size(), want.size());
+  for (size_t i = 0; i < want.size(); ++i) EXPECT_EQ(assigned.ToEntry(i), want[i]);
+  EXPECT_EQ(assigned.metadata, "meta");
+}
+
+// Random logs: batches of random sizes (empty, small, bigger than a
+// segment), raft overwrites, cuts, snapshots, reopen cycles, then every
+// open mode at random points, sometimes with a torn tail.
+TEST(ReadAllArenaTest, RandomizedEquivalence) {
+  const uint64_t seed = testutil::Seed();
+  std::mt19937_64 rng(seed);
+  for (int round = 0; round < 12; ++round) {
+    SCOPED_TRACE("WAL_TEST_SEED=" + std::to_string(seed) + " round " + std::to_string(round));
+    TempDir tmp;
+    const std::string dir = tmp.path() + "/wal";
+    Options o = SmallOptions(16 * 1024 + rng() % (64 * 1024));
+    o.unsafe_no_fsync = true;  // the files, not their durability, are under test
+    std::vector<Snapshot> snaps{{0, 0}};
+    uint64_t last = 0, term = 1;
+    auto w = WAL::Create(dir, "meta" + std::to_string(round), o);
+    ASSERT_TRUE(testutil::IsOk(w));
+    std::unique_ptr<WAL> wal = std::move(*w);
+    const int ops = 20 + static_cast<int>(rng() % 60);
+    for (int op = 0; op < ops; ++op) {
+      switch (rng() % 8) {
+        case 0: {  // raft overwrite: restart some entries back with a new term
+          if (last > 0) last -= std::min<uint64_t>(last, 1 + rng() % 12);
+          ++term;
+          [[fallthrough]];
+        }
+        default: {
+          std::vector<Entry> batch;
+          const uint64_t n = 1 + rng() % 40;
+          for (uint64_t i = 0; i < n; ++i) {
+            const uint64_t kind = rng() % 20;
+            const size_t size = kind == 0 ? 0 : kind == 1 ? 20000 + rng() % 50000 : rng() % 300;
+            Entry e = testutil::Ent(++last, term, testutil::RandomBytes(rng, size));
+            e.type = static_cast<EntryType>(rng() % 3);
+            batch.push_back(std::move(e));
+          }
+          WAL_ASSERT_OK(wal->Save(HardState{term, rng() % 3, last - rng() % (n + 1)}, batch));
+          break;
+        }
+        case 1:
+          if (last > 0) {
+            Snapshot s{last - rng() % std::min<uint64_t>(last, 5), term};
+            WAL_ASSERT_OK(wal->SaveSnapshot(s));
+            snaps.push_back(s);
+          }
+          break;
+        case 2:
+          WAL_ASSERT_OK(wal->Cut());
+          break;
+        case 3: {  // close and reopen at the latest snapshot
+          WAL_ASSERT_OK(wal->Close());
+          auto r = WAL::Open(dir, snaps.back(), o);
+          ASSERT_TRUE(testutil::IsOk(r));
+          wal = std::move(*r);
+          auto all = wal->ReadAll();
+          ASSERT_TRUE(testutil::IsOk(all));
+          last = wal->last_index();
+          break;
+        }
+      }
+    }
+    WAL_ASSERT_OK(wal->Close());
+    wal.reset();
+    if (rng() % 3 == 0) {  // tear the tail
+      const std::string tail = dir + "/" + testutil::WalNames(dir).back();
+      const uint64_t end = testutil::DataEnd(tail);
+      if (end > 200) testutil::TruncateFile(tail, end - 1 - rng() % 100);
+    }
+    for (int k = 0; k < 4; ++k) {
+      How how;
+      switch (rng() % 3) {
+        case 0:
+          how = {Mode::kOpen, snaps[rng() % snaps.size()], 0};
+          break;
+        case 1:
+          how = {Mode::kOpenForRead, snaps[rng() % snaps.size()], 0};
+          break;
+        default:
+          how = {Mode::kOpenAtIndex, {}, rng() % (last + 3)};
+      }
+      CheckSame(dir, how, o);
+      if (HasFatalFailure() || HasFailure()) return;
+    }
+  }
+}
+
+}  // namespace
+}  // namespace wal
