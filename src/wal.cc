@@ -71,7 +71,8 @@ Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, 
 uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
                    File* at_file, const Options& options) {
   {
-    RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, options.read_chunk_bytes, TornWriteRule::kEtcd);
+    RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, options.read_chunk_bytes,
+                        TornWriteRule::kEtcd);
     RecordView rec;
     auto r = probe.Next(&rec);
     if (r.has_value() && *r && rec.type == kCrcType) return 0;  // a head that carries the chain
@@ -121,7 +122,7 @@ struct WAL::Impl {
   // What ReadAll selects.
   Snapshot start;
   uint32_t initial_crc = 0;  // ChainInto the first selected segment
-  bool inclusive = false;  // OpenAtIndex: entries >= at_index
+  bool inclusive = false;    // OpenAtIndex: entries >= at_index
   uint64_t at_index = 0;
 
   std::vector<Segment> segments;  // write mode: locked, last = tail
@@ -141,8 +142,28 @@ struct WAL::Impl {
   // since this WAL object was created or opened, across segments.
   uint64_t appended_lsn = 0;
   uint64_t durable_lsn = 0;
-  bool sync_running = false;  // a leader is in fdatasync, without mu
-  std::condition_variable sync_cv;
+  bool sync_running = false;        // a leader is in a sync round, without mu
+  std::condition_variable sync_cv;  // a round ended (Close waits for that)
+
+  // A caller blocked in SyncTo, woken individually (no thundering herd on
+  // few cores): when a round covers it, or to lead the next round.
+  struct Waiter {
+    uint64_t lsn = 0;
+    std::condition_variable cv;
+  };
+  // Not yet covered by a round, in arrival order. Shared so that a leader
+  // can notify the callers it covered after it let go of mu (they then
+  // find mu free instead of waking up only to block on it).
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  // Gathering: after a round, the next one starts once as many callers wait
+  // as took part in the last one (those it released append again and join
+  // within microseconds), or once gather_deadline passes. Starting at once
+  // would split steady writers into two groups that alternate, each synced
+  // by half the fdatasyncs. One waiter (the gatherer) sleeps until the
+  // deadline; the arrival that completes the group leads without waiting.
+  size_t gather_target = 1;
+  std::chrono::steady_clock::time_point gather_deadline;
+  Waiter* gatherer = nullptr;
 
   // Pipelined durability (SaveAsync). The syncer thread makes
   // requested_lsn durable and reports the raft index that covers.
@@ -178,6 +199,7 @@ struct WAL::Impl {
 
   Status Stop(Status s) {
     if (stopped.ok()) stopped = s;
+    for (auto& w : waiters) w->cv.notify_one();  // every waiter returns the error
     return s;
   }
 
@@ -269,41 +291,118 @@ struct WAL::Impl {
   }
 
   // Group commit: returns once everything up to `lsn` is durable. One
-  // caller at a time becomes the leader: it flushes the write buffer under
-  // the lock, then fdatasyncs WITHOUT the lock, so other threads keep
-  // appending meanwhile and the next leader covers all of them with one
-  // fdatasync. The others wait for a leader whose sync covers them.
+  // caller at a time leads a round (RunRound): it flushes the write buffer
+  // under the lock, then syncs WITHOUT the lock, so other threads keep
+  // appending meanwhile and the next round covers all of them with one
+  // fdatasync. The others sleep until a round covers them.
   Status SyncTo(std::unique_lock<std::mutex>& lk, uint64_t lsn) {
+    lsn = std::min(lsn, appended_lsn);  // a ticket from the future cannot be waited for
+    if (!stopped.ok()) return StoppedError();
+    if (durable_lsn >= lsn) return Status::Ok();
+    auto me = std::make_shared<Waiter>();
+    me->lsn = lsn;
+    waiters.push_back(me);
+    Status s = WaitOrLead(lk, *me);
+    auto it = std::find(waiters.begin(), waiters.end(), me);
+    if (it != waiters.end()) waiters.erase(it);
+    if (gatherer == me.get()) gatherer = nullptr;
+    if (!sync_running && gatherer == nullptr) WakeNextLeader();
+    return s;
+  }
+
+  Status StoppedError() const {
+    return stopped.WithContext("wal: stopped after an earlier write or sync failure");
+  }
+
+  Status WaitOrLead(std::unique_lock<std::mutex>& lk, Waiter& me) {
     while (true) {
-      if (!stopped.ok()) return stopped.WithContext("wal: stopped after an earlier write or sync failure");
-      if (durable_lsn >= lsn) return Status::Ok();
+      if (!stopped.ok()) return StoppedError();
+      if (durable_lsn >= me.lsn) return Status::Ok();
       if (sync_running) {
-        sync_cv.wait(lk);
-        continue;
+        me.cv.wait(lk);
+      } else if (options.unsafe_no_fsync || waiters.size() >= gather_target ||
+                 std::chrono::steady_clock::now() >= gather_deadline) {
+        WAL_RETURN_IF_ERROR(RunRound(lk));
+      } else if (gatherer == nullptr || gatherer == &me) {
+        gatherer = &me;
+        me.cv.wait_until(lk, gather_deadline);
+      } else {
+        me.cv.wait(lk);
       }
-      Status s = writer->Flush();
-      if (!s.ok()) return Stop(s);
-      const uint64_t target = appended_lsn;
-      if (options.unsafe_no_fsync) {
-        MarkDurable(target);
-        continue;
-      }
-      std::shared_ptr<File> f = segments.back().file;
-      sync_running = true;
-      lk.unlock();
-      auto t0 = std::chrono::steady_clock::now();
-      s = MutantActive(Mutant::kSkipSaveSync) ? Status::Ok() : f->Sync();
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-                    .count();
-      lk.lock();
-      sync_running = false;
-      ++stats.syncs;
-      stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
-      if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
-      sync_cv.notify_all();
-      if (!s.ok()) return Stop(s);
-      MarkDurable(target);
     }
+  }
+
+  // The first waiter not yet durable, if any, leads or gathers next.
+  void WakeNextLeader() {
+    if (!waiters.empty()) waiters.front()->cv.notify_one();
+  }
+
+  // One round: flush, then an fdatasync of the tail without mu; then
+  // everything flushed before it is durable.
+  Status RunRound(std::unique_lock<std::mutex>& lk) {
+    Status s = writer->Flush();
+    if (!s.ok()) return Stop(s);
+    const uint64_t target = appended_lsn;
+    std::shared_ptr<File> tail_file = segments.back().file;
+    gatherer = nullptr;
+    sync_running = true;
+    RoundStats rs;
+    if (!options.unsafe_no_fsync) {
+      lk.unlock();
+      s = RunRoundSteps(tail_file.get(), &rs);
+      lk.lock();
+    }
+    sync_running = false;
+    stats.syncs += rs.syncs;
+    stats.slow_syncs += rs.slow_syncs;
+    stats.max_sync_micros = std::max(stats.max_sync_micros, rs.max_sync_micros);
+    sync_cv.notify_all();
+    if (!s.ok()) return Stop(s);
+    MarkDurable(target);
+    // Wake whoever this round covered, and one other caller to lead or
+    // gather the next round, which waits for as many callers as are here
+    // now; notified without mu.
+    gather_target = waiters.size();
+    gather_deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(rs.gather_micros);
+    std::vector<std::shared_ptr<Waiter>> wake;
+    auto covered =
+        std::stable_partition(waiters.begin(), waiters.end(),
+                              [&](const std::shared_ptr<Waiter>& w) { return w->lsn <= durable_lsn; });
+    wake.assign(std::make_move_iterator(waiters.begin()), std::make_move_iterator(covered));
+    waiters.erase(waiters.begin(), covered);
+    if (!waiters.empty()) wake.push_back(waiters.front());
+    lk.unlock();
+    for (auto& w : wake) w->cv.notify_one();
+    lk.lock();
+    return Status::Ok();
+  }
+
+  struct RoundStats {
+    uint64_t syncs = 0;
+    uint64_t slow_syncs = 0;
+    uint64_t max_sync_micros = 0;
+    uint64_t gather_micros = 0;  // how long the next round may wait for its group
+  };
+
+  // Runs without mu: touches only the file handed to it.
+  Status RunRoundSteps(File* tail_file, RoundStats* rs) {
+    uint64_t total_us = 0;
+    auto sync = [&](File* f, Mutant mutant) {
+      if (options.unsafe_no_fsync || MutantActive(mutant)) return Status::Ok();
+      auto t0 = std::chrono::steady_clock::now();
+      Status st = f->Sync();
+      auto us = static_cast<uint64_t>(
+          std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
+              .count());
+      ++rs->syncs;
+      total_us += us;
+      rs->max_sync_micros = std::max(rs->max_sync_micros, us);
+      if (us > uint64_t{options.slow_sync_warn_ms} * 1000) ++rs->slow_syncs;
+      return st;
+    };
+    WAL_RETURN_IF_ERROR(sync(tail_file, Mutant::kSkipSaveSync));
+    rs->gather_micros = std::min<uint64_t>(total_us / 2, 2000);
+    return Status::Ok();
   }
 
   // The SaveAsync syncer: makes requested_lsn durable, then reports.
