@@ -145,8 +145,45 @@ struct WAL::Impl {
   // since this WAL object was created or opened, across segments.
   uint64_t appended_lsn = 0;
   uint64_t durable_lsn = 0;
-  bool sync_running = false;  // a leader is in fdatasync, without mu
-  std::condition_variable sync_cv;
+  bool sync_running = false;        // a leader is in a sync round, without mu
+  std::condition_variable sync_cv;  // a round ended (Close waits for that)
+
+  // A caller blocked in SyncTo, woken individually (no thundering herd on
+  // few cores): when a round covers it, or to lead the next round.
+  struct Waiter {
+    uint64_t lsn = 0;
+    std::condition_variable cv;
+  };
+  // Not yet covered by a round, in arrival order. Shared so that a leader
+  // can notify the callers it covered after it let go of mu (they then
+  // find mu free instead of waking up only to block on it).
+  std::vector<std::shared_ptr<Waiter>> waiters;
+  // Gathering: after a round, the next one starts once as many callers wait
+  // as took part in the last one (those it released append again and join
+  // within tens of microseconds), or once gather_deadline (the last round's
+  // sync time, at most 2 ms) passes: a caller that does not come back costs
+  // one such wait, then the target adapts. Starting at once would split
+  // steady writers into two groups that alternate, each synced by half the
+  // fdatasyncs. One waiter (the gatherer) sleeps until the deadline; the
+  // arrival that completes the group leads without waiting. (Half the sync
+  // time was too short: 8 writers on 2 cores need ~70 us to gather, and 12%
+  // of rounds left without a straggler, who then waited a whole round.)
+  size_t gather_target = 1;
+  std::chrono::steady_clock::time_point gather_deadline;
+  Waiter* gatherer = nullptr;
+
+  // Cuts whose segments are set up (old tail truncated and flushed, new head
+  // written into the tmp file) but whose syncs and rename the next round
+  // does, without mu. Appends meanwhile go to the new segment; durable_lsn
+  // passes a cut only once all of its steps are done.
+  struct PendingCut {
+    std::shared_ptr<File> old_file;
+    std::shared_ptr<File> new_file;
+    std::string tmp_path;
+    std::string final_path;
+  };
+  std::vector<PendingCut> pending_cuts;
+  uint64_t last_cut_lsn = 0;  // where the head of the newest cut ends
 
   // Pipelined durability (SaveAsync). The syncer thread makes
   // requested_lsn durable and reports the raft index that covers.
@@ -182,6 +219,7 @@ struct WAL::Impl {
 
   Status Stop(Status s) {
     if (stopped.ok()) stopped = s;
+    for (auto& w : waiters) w->cv.notify_one();  // every waiter returns the error
     return s;
   }
 
@@ -265,13 +303,9 @@ struct WAL::Impl {
       MarkDurable(appended_lsn);
       return Status::Ok();
     }
-    auto t0 = std::chrono::steady_clock::now();
-    s = writer->file()->Sync();
-    auto us =
-        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count();
-    ++stats.syncs;
-    stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
-    if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
+    RoundStats rs;
+    s = TimedSync(writer->file(), mutant, &rs);
+    AddRoundStats(rs);
     if (!s.ok()) return Stop(s);
     MarkDurable(appended_lsn);
     return Status::Ok();
@@ -288,41 +322,138 @@ struct WAL::Impl {
   }
 
   // Group commit: returns once everything up to `lsn` is durable. One
-  // caller at a time becomes the leader: it flushes the write buffer under
-  // the lock, then fdatasyncs WITHOUT the lock, so other threads keep
-  // appending meanwhile and the next leader covers all of them with one
-  // fdatasync. The others wait for a leader whose sync covers them.
+  // caller at a time leads a round (RunRound): it flushes the write buffer
+  // under the lock, then syncs WITHOUT the lock, so other threads keep
+  // appending meanwhile and the next round covers all of them with one
+  // fdatasync. The others sleep until a round covers them.
   Status SyncTo(std::unique_lock<std::mutex>& lk, uint64_t lsn) {
+    lsn = std::min(lsn, appended_lsn);  // a ticket from the future cannot be waited for
+    if (!stopped.ok()) return StoppedError();
+    if (durable_lsn >= lsn) return Status::Ok();
+    auto me = std::make_shared<Waiter>();
+    me->lsn = lsn;
+    waiters.push_back(me);
+    Status s = WaitOrLead(lk, *me);
+    auto it = std::find(waiters.begin(), waiters.end(), me);
+    if (it != waiters.end()) waiters.erase(it);
+    if (gatherer == me.get()) gatherer = nullptr;
+    if (!sync_running && gatherer == nullptr) WakeNextLeader();
+    return s;
+  }
+
+  Status StoppedError() const {
+    return stopped.WithContext("wal: stopped after an earlier write or sync failure");
+  }
+
+  Status WaitOrLead(std::unique_lock<std::mutex>& lk, Waiter& me) {
     while (true) {
-      if (!stopped.ok()) return stopped.WithContext("wal: stopped after an earlier write or sync failure");
-      if (durable_lsn >= lsn) return Status::Ok();
+      if (!stopped.ok()) return StoppedError();
+      if (durable_lsn >= me.lsn) return Status::Ok();
       if (sync_running) {
-        sync_cv.wait(lk);
-        continue;
+        me.cv.wait(lk);
+      } else if (options.unsafe_no_fsync || waiters.size() >= gather_target ||
+                 std::chrono::steady_clock::now() >= gather_deadline) {
+        WAL_RETURN_IF_ERROR(RunRound(lk));
+      } else if (gatherer == nullptr || gatherer == &me) {
+        gatherer = &me;
+        me.cv.wait_until(lk, gather_deadline);
+      } else {
+        me.cv.wait(lk);
       }
-      Status s = writer->Flush();
-      if (!s.ok()) return Stop(s);
-      const uint64_t target = appended_lsn;
-      if (options.unsafe_no_fsync) {
-        MarkDurable(target);
-        continue;
-      }
-      std::shared_ptr<File> f = segments.back().file;
-      sync_running = true;
-      lk.unlock();
-      auto t0 = std::chrono::steady_clock::now();
-      s = MutantActive(Mutant::kSkipSaveSync) ? Status::Ok() : f->Sync();
-      auto us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0)
-                    .count();
-      lk.lock();
-      sync_running = false;
-      ++stats.syncs;
-      stats.max_sync_micros = std::max<uint64_t>(stats.max_sync_micros, static_cast<uint64_t>(us));
-      if (static_cast<uint64_t>(us) > uint64_t{options.slow_sync_warn_ms} * 1000) ++stats.slow_syncs;
-      sync_cv.notify_all();
-      if (!s.ok()) return Stop(s);
-      MarkDurable(target);
     }
+  }
+
+  // The first waiter not yet durable, if any, leads or gathers next.
+  void WakeNextLeader() {
+    if (!waiters.empty()) waiters.front()->cv.notify_one();
+  }
+
+  // One round: flush, then the pending cuts' steps and an fdatasync of the
+  // tail, without mu; then everything flushed before it is durable.
+  Status RunRound(std::unique_lock<std::mutex>& lk) {
+    Status s = writer->Flush();
+    if (!s.ok()) return Stop(s);
+    const uint64_t target = appended_lsn;
+    std::vector<PendingCut> cuts;
+    cuts.swap(pending_cuts);
+    std::shared_ptr<File> tail_file = segments.back().file;
+    gatherer = nullptr;
+    sync_running = true;
+    RoundStats rs;
+    if (options.unsafe_no_fsync) {
+      s = RunRoundSteps(cuts, tail_file.get(), &rs);  // renames only; nothing to wait for
+    } else {
+      lk.unlock();
+      s = RunRoundSteps(cuts, tail_file.get(), &rs);
+      lk.lock();
+    }
+    sync_running = false;
+    AddRoundStats(rs);
+    sync_cv.notify_all();
+    if (!s.ok()) return Stop(s);
+    stats.cuts += cuts.size();
+    MarkDurable(target);
+    // Wake whoever this round covered, and one other caller to lead or
+    // gather the next round, which waits for as many callers as are here
+    // now; notified without mu.
+    gather_target = waiters.size();
+    gather_deadline = std::chrono::steady_clock::now() +
+                      std::chrono::microseconds(std::min<uint64_t>(rs.sync_micros, 2000));
+    std::vector<std::shared_ptr<Waiter>> wake;
+    auto covered =
+        std::stable_partition(waiters.begin(), waiters.end(),
+                              [&](const std::shared_ptr<Waiter>& w) { return w->lsn <= durable_lsn; });
+    wake.assign(std::make_move_iterator(waiters.begin()), std::make_move_iterator(covered));
+    waiters.erase(waiters.begin(), covered);
+    if (!waiters.empty()) wake.push_back(waiters.front());
+    lk.unlock();
+    for (auto& w : wake) w->cv.notify_one();
+    lk.lock();
+    return Status::Ok();
+  }
+
+  struct RoundStats {
+    uint64_t syncs = 0;
+    uint64_t slow_syncs = 0;
+    uint64_t max_sync_micros = 0;
+    uint64_t sync_micros = 0;
+  };
+
+  void AddRoundStats(const RoundStats& rs) {
+    stats.syncs += rs.syncs;
+    stats.slow_syncs += rs.slow_syncs;
+    stats.max_sync_micros = std::max(stats.max_sync_micros, rs.max_sync_micros);
+  }
+
+  // fdatasync (skipped under unsafe_no_fsync or the mutant), timed.
+  Status TimedSync(File* f, Mutant mutant, RoundStats* rs) const {
+    if (options.unsafe_no_fsync || MutantActive(mutant)) return Status::Ok();
+    auto t0 = std::chrono::steady_clock::now();
+    Status s = f->Sync();
+    auto us = static_cast<uint64_t>(
+        std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
+    ++rs->syncs;
+    rs->sync_micros += us;
+    rs->max_sync_micros = std::max(rs->max_sync_micros, us);
+    if (us > uint64_t{options.slow_sync_warn_ms} * 1000) ++rs->slow_syncs;
+    return s;
+  }
+
+  // Runs without mu (with it under unsafe_no_fsync): touches only the files
+  // and paths handed to it.
+  Status RunRoundSteps(const std::vector<PendingCut>& cuts, File* tail_file, RoundStats* rs) {
+    for (const PendingCut& c : cuts) {
+      // etcd's order: the finished segment, then the new head before its
+      // name appears, then the name (durable once the directory is synced).
+      WAL_RETURN_IF_ERROR(TimedSync(c.old_file.get(), Mutant::kSkipCutOldTailSync, rs));
+      WAL_RETURN_IF_ERROR(TimedSync(c.new_file.get(), Mutant::kSkipCutHeadSync, rs));
+      WAL_RETURN_IF_ERROR(fs->Rename(c.tmp_path, c.final_path));
+      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync))
+        WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
+    }
+    // The last cut's head sync covered the tail (its new segment) already.
+    if (cuts.empty()) WAL_RETURN_IF_ERROR(TimedSync(tail_file, Mutant::kSkipSaveSync, rs));
+    return Status::Ok();
   }
 
   // The SaveAsync syncer: makes requested_lsn durable, then reports.
@@ -357,63 +488,70 @@ struct WAL::Impl {
     lk.lock();
   }
 
-  Status SyncDirLocked() {
-    if (options.unsafe_no_fsync || MutantActive(Mutant::kSkipCutDirSync)) return Status::Ok();
-    Status s = fs->SyncDir(dir);
-    if (!s.ok()) return Stop(s);
-    return Status::Ok();
-  }
-
-  Status CutLocked() {
-    // 1. End the tail where the flushed bytes end (dropping preallocated
-    //    space), then flush what is buffered and fdatasync it.
+  // Sets up a cut under mu: ends the tail where the flushed bytes end
+  // (dropping preallocated space) and writes what is buffered; writes the
+  // new head (crc, metadata, hard state) into a prepared tmp file, which
+  // becomes the tail. Its syncs and rename are left to the next round
+  // (RunRoundSteps), so appends continue meanwhile, into the new segment,
+  // exactly where etcd's would land; callers that need the cut durable
+  // SyncTo(appended_lsn).
+  Status CutLocked(std::unique_lock<std::mutex>& lk, bool only_if_full) {
+    // One cut at a time: the pipeline hands out two tmp names in turn, so
+    // the previous cut's file must have its final name before the pipeline
+    // prepares its tmp name again. Only a segment filled faster than one
+    // round waits here (without mu).
+    while (durable_lsn < last_cut_lsn) {
+      WAL_RETURN_IF_ERROR(SyncTo(lk, last_cut_lsn));
+      if (only_if_full && writer->flushed_offset() < options.segment_size_bytes) return Status::Ok();
+    }
     const uint64_t off = writer->flushed_offset();
     Status s = tail()->Truncate(off);
+    if (s.ok()) s = writer->Flush();
     if (!s.ok()) return Stop(s);
-    WAL_RETURN_IF_ERROR(SyncLocked(Mutant::kSkipCutOldTailSync));
-    // 2. Write the new head into a prepared, preallocated tmp file.
     const uint64_t seq = segments.back().name.seq + 1;
     SegmentName name{seq, enti + 1, SegmentFileName(seq, enti + 1)};
     std::string tmp_path;
     auto taken = pipeline->Take(&tmp_path);
     if (!taken.has_value()) return Stop(taken.error());
+    std::shared_ptr<File> old_file = segments.back().file;
     segments.push_back(Segment{name, std::move(taken).value()});
+    pending_cuts.push_back(PendingCut{old_file, segments.back().file, tmp_path, JoinPath(dir, name.name)});
+    // The open descriptor (and its lock) follow the rename; no reopen needed.
     writer = std::make_unique<PageWriter>(tail(), 0, options.write_buffer_bytes);
     WAL_RETURN_IF_ERROR(WriteCrc());
     WAL_RETURN_IF_ERROR(WriteMetadata());
     WAL_RETURN_IF_ERROR(WriteState(hard_state));
-    // 3. Make the head durable before the name appears, then the name: the
-    //    rename is durable only once the directory is fsynced (etcd #6368).
-    WAL_RETURN_IF_ERROR(SyncLocked(Mutant::kSkipCutHeadSync));
-    s = fs->Rename(tmp_path, JoinPath(dir, name.name));
-    if (!s.ok()) return Stop(s);
-    WAL_RETURN_IF_ERROR(SyncDirLocked());
-    // The open descriptor (and its lock) follow the rename; no reopen needed.
-    ++stats.cuts;
+    last_cut_lsn = appended_lsn;
     return Status::Ok();
   }
 
   // Writes the records of a Save and cuts if the segment is full; reports
   // whether raft requires them to be synced (raft.MustSync: a commit-only
   // change need not be).
-  Status AppendLocked(const HardState& st, std::span<const Entry> entries, bool* must_sync) {
+  Status AppendLocked(std::unique_lock<std::mutex>& lk, const HardState& st, std::span<const Entry> entries,
+                      bool* must_sync) {
     *must_sync = false;
     if (st.empty() && entries.empty()) return Status::Ok();
     *must_sync = !entries.empty() || st.vote != hard_state.vote || st.term != hard_state.term;
     for (const Entry& e : entries) WAL_RETURN_IF_ERROR(WriteEntry(e));
     WAL_RETURN_IF_ERROR(WriteState(st));
+    if (!entries.empty()) pending.emplace_back(appended_lsn, entries.back().index);
     // etcd decides on the flushed size (not counting the write buffer); a
     // cut syncs everything written so far.
-    if (writer->flushed_offset() >= options.segment_size_bytes) return CutLocked();
-    return Status::Ok();
+    if (writer->flushed_offset() < options.segment_size_bytes) return Status::Ok();
+    *must_sync = true;  // as in etcd, a Save that cuts returns once the cut is durable
+    return CutLocked(lk, /*only_if_full=*/true);
   }
 
   Status CloseLocked(std::unique_lock<std::mutex>& lk) {
     if (state == State::kClosed) return Status::Ok();
     StopSyncer(lk);
-    sync_cv.wait(lk, [&] { return !sync_running; });
     Status result;
-    if (state == State::kAppending) {
+    // Finish pending cuts (a SaveAsync may have started one), then the
+    // final flush + fdatasync.
+    if (state == State::kAppending && !pending_cuts.empty()) result = SyncTo(lk, appended_lsn);
+    sync_cv.wait(lk, [&] { return !sync_running; });
+    if (state == State::kAppending && result.ok()) {
       result = stopped.ok() ? SyncLocked(Mutant::kSkipSaveSync) : stopped;
     }
     if (pipeline) pipeline->Close();  // after the data is safe: cleanup only
@@ -731,8 +869,7 @@ Status WAL::Save(const HardState& state, std::span<const Entry> entries) {
   std::unique_lock<std::mutex> lk(impl_->mu);
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
   bool must_sync;
-  WAL_RETURN_IF_ERROR(impl_->AppendLocked(state, entries, &must_sync));
-  if (!entries.empty()) impl_->pending.emplace_back(impl_->appended_lsn, entries.back().index);
+  WAL_RETURN_IF_ERROR(impl_->AppendLocked(lk, state, entries, &must_sync));
   if (!must_sync) return Status::Ok();
   return impl_->SyncTo(lk, impl_->appended_lsn);
 }
@@ -742,8 +879,7 @@ Result<uint64_t> WAL::SaveAsync(const HardState& state, std::span<const Entry> e
   Impl& w = *impl_;
   WAL_RETURN_IF_ERROR(w.CheckAppendable());
   bool must_sync;
-  WAL_RETURN_IF_ERROR(w.AppendLocked(state, entries, &must_sync));
-  if (!entries.empty()) w.pending.emplace_back(w.appended_lsn, entries.back().index);
+  WAL_RETURN_IF_ERROR(w.AppendLocked(lk, state, entries, &must_sync));
   if (w.appended_lsn > w.durable_lsn) {
     w.requested_lsn = std::max(w.requested_lsn, w.appended_lsn);
     if (!w.syncer.joinable()) w.syncer = std::thread([&w] { w.RunSyncer(); });
@@ -806,9 +942,10 @@ Status WAL::Sync() {
 }
 
 Status WAL::Cut() {
-  std::lock_guard<std::mutex> l(impl_->mu);
+  std::unique_lock<std::mutex> lk(impl_->mu);
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
-  return impl_->CutLocked();
+  WAL_RETURN_IF_ERROR(impl_->CutLocked(lk, /*only_if_full=*/false));
+  return impl_->SyncTo(lk, impl_->appended_lsn);
 }
 
 Status WAL::ReleaseLockTo(uint64_t index) {
