@@ -85,6 +85,10 @@ one=$(ours --mode concurrent --threads 1 --seconds 2 | field entries_per_sec)
 eight=$(ours --mode concurrent --threads 8 --seconds 2 | field entries_per_sec)
 printf '%-40s %14s %14s %9s  %s\n' "8 concurrent synced writers" "-" "${eight%.*}" "" \
   "$(python3 -c "print(f'{$eight/$one:.2f}x one synced writer ({$one:.0f}/s)')")"
+one=$(ours --mode concurrent --threads 1 --seconds 2 --prezero | field entries_per_sec)
+eight=$(ours --mode concurrent --threads 8 --seconds 2 --prezero | field entries_per_sec)
+printf '%-40s %14s %14s %9s  %s\n' "8 synced writers, prezero_segments" "-" "${eight%.*}" "" \
+  "$(python3 -c "print(f'{$eight/$one:.2f}x one synced writer ({$one:.0f}/s)')")"
 lat=$(ours --mode latency --entries 2000 --size 100)
 printf '%-40s %s\n' "synced single-entry Save latency (us)" \
   "$(echo "$lat" | python3 -c 'import json,sys; d=json.loads(sys.stdin.read()); print("p50 %.0f  p99 %.0f  p999 %.0f" % (d["p50_us"], d["p99_us"], d["p999_us"]))')"
