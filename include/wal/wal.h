@@ -53,9 +53,9 @@ class ArenaSink;
 // entry. Move-only; the views (and their data) stay valid until it is
 // destroyed or assigned to, also across a move.
 //
-// Layout: views in one array (40 bytes each), data appended to blocks of up
-// to 64 MiB mapped on demand (transparent huge pages where the system
-// allows them: fewer page faults). Data of entries that a raft overwrite dropped
+// Layout: views in one array (40 bytes each; transparent huge pages where
+// the system allows them: fewer page faults), data appended to blocks of up
+// to 64 MiB mapped on demand. Data of entries that a raft overwrite dropped
 // stays in the blocks (dead bytes, counted in memory_bytes()).
 class ReadAllArenaResult {
  public:
