@@ -44,8 +44,15 @@ void* CountedAlloc(std::size_t n) {
 }
 }  // namespace
 
+// Every form that the deletes below may free is replaced, the nothrow ones
+// too (std::stable_partition's temporary buffer uses them): ASan reports a
+// nothrow new of its own freed by these deletes as a mismatch.
 void* operator new(std::size_t n) { return CountedAlloc(n); }
 void* operator new[](std::size_t n) { return CountedAlloc(n); }
+void* operator new(std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
+void* operator new[](std::size_t n, const std::nothrow_t&) noexcept { return CountedAlloc(n); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 void operator delete(void* p) noexcept { std::free(p); }
 void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
