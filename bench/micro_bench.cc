@@ -1,9 +1,9 @@
 // Micro-benchmarks of the hot paths: CRC, record encoding, decoding.
-#include <benchmark/benchmark.h>
-
 #include <random>
 #include <string>
 #include <vector>
+
+#include <benchmark/benchmark.h>
 
 #include "src/crc32c.h"
 #include "src/proto.h"

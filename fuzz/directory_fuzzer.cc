@@ -215,10 +215,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const ReadOutcome rb = ReadForRead(snap, o);
   if (repaired.has_value()) {
     CheckRepair(before, after, *repaired, last);
-    FUZZ_CHECK(
-        ra.status.code() == rb.status.code() &&
-            (!ra.status.ok() || walfuzz::SameResult(ra.result, rb.result)),
-        "Repair changed what read mode returns: before " + ra.Describe() + ", after " + rb.Describe());
+    FUZZ_CHECK(ra.status.code() == rb.status.code() &&
+                   (!ra.status.ok() || walfuzz::SameResult(ra.result, rb.result)),
+               "Repair changed what read mode returns: before " + ra.Describe() + ", after " + rb.Describe());
   }
 
   // 5. The seed's semantics.

@@ -533,10 +533,9 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    (repaired.has_value() ? std::string("false") : repaired.error().ToString()) + ctx);
   }
   if (repaired.has_value()) {
-    FUZZ_CHECK(
-        after.status.code() == got.status.code() &&
-            (!got.status.ok() || walfuzz::SameResult(after.result, got.result)),
-        "Repair changed the read from " + got.Describe() + " to " + after.Describe() + ctx);
+    FUZZ_CHECK(after.status.code() == got.status.code() &&
+                   (!got.status.ok() || walfuzz::SameResult(after.result, got.result)),
+               "Repair changed the read from " + got.Describe() + " to " + after.Describe() + ctx);
   }
   if (!after.status.ok()) return 0;
 

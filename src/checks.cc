@@ -103,7 +103,6 @@ Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const
   return snaps;
 }
 
-
 Result<bool> Repair(const std::string& dir, const Options& options) {
   WAL_RETURN_IF_ERROR(CheckOptions(options));
   FileSystem* fs = FileSystemOf(options);

@@ -1,10 +1,9 @@
-#include "wal/reader.h"
-
 #include <vector>
 
 #include "src/proto.h"
 #include "src/record_reader.h"
 #include "src/wal_internal.h"
+#include "wal/reader.h"
 
 namespace wal {
 

@@ -14,8 +14,6 @@
 //   directory and clears unreachable tables after a crash and at destruction.
 #include "wal/mem_file_system.h"
 
-#include "src/errno_status.h"
-
 #include <algorithm>
 #include <array>
 #include <cerrno>
@@ -27,6 +25,8 @@
 #include <span>
 #include <unordered_set>
 #include <utility>
+
+#include "src/errno_status.h"
 
 namespace wal {
 

@@ -16,8 +16,8 @@
 #include <cstring>
 #include <string>
 
-#include "src/posix_syscalls.h"
 #include "src/errno_status.h"
+#include "src/posix_syscalls.h"
 #include "wal/file_system.h"
 
 namespace wal {

@@ -1,12 +1,11 @@
 #include "wal/status.h"
 
 #include <cerrno>
+#include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "src/errno_status.h"
-
-#include <cstdio>
-#include <cstdlib>
 
 namespace wal {
 

@@ -5,19 +5,19 @@
 
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 #include <condition_variable>
+#include <cstring>
 #include <deque>
 #include <functional>
 #include <mutex>
-#include <thread>
 #include <optional>
+#include <thread>
 
 #include "src/coding.h"
 #include "src/crc32c.h"
+#include "src/mutants.h"
 #include "src/page_writer.h"
 #include "src/proto.h"
-#include "src/mutants.h"
 #include "src/read_sinks.h"
 #include "src/record_reader.h"
 #include "src/segment_names.h"

@@ -1,11 +1,12 @@
 // Every file the library creates is 0600 and every directory 0700, whatever
 // the umask: segments, the prepared N.tmp segments, .broken copies, the WAL
 // directory and the parents Create makes.
-#include <gtest/gtest.h>
 #include <sys/stat.h>
 
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "src/segment_names.h"
 #include "tests/test_util.h"

@@ -1,8 +1,8 @@
 // Byte-level format: CRC vectors, frame words, the 72-byte golden head of a
 // fresh WAL, record encodings from etcd's own tests.
-#include <gtest/gtest.h>
-
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "src/crc32c.h"
 #include "src/proto.h"

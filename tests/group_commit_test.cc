@@ -1,6 +1,4 @@
 // Group commit and pipelined durability (SaveAsync). Also run under TSan.
-#include <gtest/gtest.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -10,6 +8,8 @@
 #include <set>
 #include <thread>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "tests/test_util.h"
 #include "wal/mem_file_system.h"

@@ -1,9 +1,9 @@
 // One test per row of the decision table in doc/recovery.md: what ReadAll
 // (write mode and read mode), Verify and Repair do with each state of a log.
-#include <gtest/gtest.h>
-
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "src/coding.h"
 #include "src/crc32c.h"

@@ -13,8 +13,6 @@
 //
 // The same enumeration runs with each durability step switched off (src/
 // mutants.h); each such mutant must produce at least one failure.
-#include <gtest/gtest.h>
-
 #include <algorithm>
 #include <atomic>
 #include <cstdio>
@@ -23,6 +21,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "src/mutants.h"
 #include "src/proto.h"

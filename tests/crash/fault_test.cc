@@ -1,13 +1,13 @@
 // Fault injection: I/O errors at every operation (fail-stop, fsyncgate),
 // ENOSPC with a half-written record, and short writes / EINTR / a missing
 // fallocate in the real POSIX file system.
-#include <gtest/gtest.h>
-
 #include <cerrno>
 #include <cstdio>
 #include <random>
 #include <string>
 #include <vector>
+
+#include <gtest/gtest.h>
 
 #include "src/posix_syscalls.h"
 #include "tests/test_util.h"

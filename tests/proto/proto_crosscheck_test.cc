@@ -1,10 +1,10 @@
 // Our hand-written protobuf encoders and decoders, checked byte for byte
 // against libprotobuf on etcd's message declarations (tests/proto/etcd_wal.proto),
 // on random values including 0, 1, 2^63-1 and 2^64-1 and empty/large data.
-#include <gtest/gtest.h>
-
 #include <limits>
 #include <random>
+
+#include <gtest/gtest.h>
 
 #include "etcd_wal.pb.h"
 #include "src/proto.h"
