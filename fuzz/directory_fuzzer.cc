@@ -38,28 +38,10 @@ using wal::StatusCode;
 
 constexpr char kDir[] = "/data/wal";
 
-struct ReadOutcome {
-  wal::Status status;
-  wal::ReadAllResult result;
-  std::string Describe() const {
-    return status.ok() ? "OK " + walfuzz::Describe(result) : walfuzz::Describe(status);
-  }
-};
+using walfuzz::ReadOutcome;
 
 ReadOutcome ReadForRead(const wal::Snapshot& snap, const wal::Options& o) {
-  ReadOutcome out;
-  auto w = wal::WAL::OpenForRead(kDir, snap, o);
-  if (!w.has_value()) {
-    out.status = w.error();
-    return out;
-  }
-  auto r = (*w)->ReadAll();
-  if (!r.has_value()) {
-    out.status = r.error();
-    return out;
-  }
-  out.result = std::move(r).value();
-  return out;
+  return walfuzz::ReadForRead(kDir, snap, o);
 }
 
 std::map<std::string, std::string> Snapshot(wal::MemFileSystem& fs) {

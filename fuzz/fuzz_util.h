@@ -14,6 +14,7 @@
 
 #include "wal/status.h"
 #include "wal/types.h"
+#include "wal/wal.h"
 
 // Aborts with `msg` (a std::string expression, evaluated only on failure).
 #define FUZZ_CHECK(cond, msg)                                                                 \
@@ -56,6 +57,31 @@ inline std::string Describe(const wal::ReadAllResult& r) {
 
 inline bool SameResult(const wal::ReadAllResult& a, const wal::ReadAllResult& b) {
   return a.metadata == b.metadata && a.state == b.state && a.entries == b.entries;
+}
+
+// What OpenForRead + ReadAll of `dir` at `snap` returned.
+struct ReadOutcome {
+  wal::Status status;
+  wal::ReadAllResult result;
+  std::string Describe() const {
+    return status.ok() ? "OK " + walfuzz::Describe(result) : walfuzz::Describe(status);
+  }
+};
+
+inline ReadOutcome ReadForRead(const std::string& dir, const wal::Snapshot& snap, const wal::Options& o) {
+  ReadOutcome out;
+  auto w = wal::WAL::OpenForRead(dir, snap, o);
+  if (!w.has_value()) {
+    out.status = w.error();
+    return out;
+  }
+  auto r = (*w)->ReadAll();
+  if (!r.has_value()) {
+    out.status = r.error();
+    return out;
+  }
+  out.result = std::move(r).value();
+  return out;
 }
 
 }  // namespace walfuzz

@@ -146,29 +146,9 @@ Applied Apply(const std::vector<Rec>& recs, size_t k) {
   return a;
 }
 
-struct ReadOutcome {
-  wal::Status status;
-  wal::ReadAllResult result;
-  std::string Describe() const {
-    return status.ok() ? "OK " + walfuzz::Describe(result) : walfuzz::Describe(status);
-  }
-};
+using walfuzz::ReadOutcome;
 
-ReadOutcome ReadForRead(const wal::Options& o) {
-  ReadOutcome out;
-  auto w = wal::WAL::OpenForRead(kDir, wal::Snapshot{}, o);
-  if (!w.has_value()) {
-    out.status = w.error();
-    return out;
-  }
-  auto r = (*w)->ReadAll();
-  if (!r.has_value()) {
-    out.status = r.error();
-    return out;
-  }
-  out.result = std::move(r).value();
-  return out;
-}
+ReadOutcome ReadForRead(const wal::Options& o) { return walfuzz::ReadForRead(kDir, wal::Snapshot{}, o); }
 
 // The workload. Returns the records the calls wrote, excluding the heads of
 // segments (crc, metadata, state), which Decode checks separately.
