@@ -74,8 +74,10 @@ Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, 
 uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
                    File* at_file, const Options& options) {
   {
-    RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, options.read_chunk_bytes,
-                        TornWriteRule::kEtcd);
+    // Only the first record's type is needed: one small read, not a whole
+    // read chunk (1 MiB by default) on every open.
+    constexpr size_t kProbeBytes = 4096;
+    RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, kProbeBytes, TornWriteRule::kEtcd);
     RecordView rec;
     auto r = probe.Next(&rec);
     if (r.has_value() && *r && rec.type == kCrcType) return 0;  // a head that carries the chain
