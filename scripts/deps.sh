@@ -17,6 +17,10 @@ PACKAGES=(
   etcd-server etcd-client                    # a real etcd server, for interop tests
   clang-14 libclang-rt-14-dev                # libFuzzer and sanitizer runtimes
   python3                                    # interop test driver, bench/compare.sh
+  # walraft (canonical raft on our WAL) and the walkv example
+  libraft-dev libuv1-dev                     # the Raft engine and its event loop
+  libcpp-httplib-dev nlohmann-json3-dev      # walkv's HTTP server and JSON
+  wrk curl                                   # HTTP load for bench/raft_compare.sh, cluster tests
 )
 
 missing=()
