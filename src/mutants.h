@@ -20,6 +20,9 @@ enum class Mutant : int {
   kSkipCreateTmpDirSync,  // Create: fsync of <dir>.tmp before it is renamed
   kSkipCreateParentSync,  // Create: fsync of the parent after the rename
   kSkipZeroToEnd,         // write-mode ReadAll: zeroing what follows the last valid record
+  kSkipOverwriteBelowSnapshot,  // ReadAll: an entry at or below the snapshot keeps the stale tail (etcd v3.4)
+  kSkipTermOrderRule,           // ReadAll: entries with a term below the snapshot's or a predecessor's kept
+  kSkipPurgeDirSync,            // Purge: fsync of the directory after the removals
   kCount,
 };
 

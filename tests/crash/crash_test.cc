@@ -456,11 +456,25 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
                          "skip Create: fdatasync of the first segment",
                          "skip Create: fsync of <dir>.tmp",
                          "skip Create: fsync of the parent directory",
-                         "skip zero-to-end on write-mode open"};
+                         "skip zero-to-end on write-mode open",
+                         "skip the overwrite rule below the snapshot",
+                         "skip the term-order rule",
+                         "skip Purge: directory fsync"};
   static_assert(std::size(names) == static_cast<size_t>(internal::Mutant::kCount));
   int caught = 0;
   const int total = static_cast<int>(internal::Mutant::kCount) - 1;
+  int total_here = total;
   for (int mu = 1; mu <= total; ++mu) {
+    // Killed deterministically by tests/log_store_test.cc instead (a log that
+    // only the reading rules read right; a purge whose removals must survive
+    // a power loss), not by a lost entry here.
+    if (mu == static_cast<int>(internal::Mutant::kSkipOverwriteBelowSnapshot) ||
+        mu == static_cast<int>(internal::Mutant::kSkipTermOrderRule) ||
+        mu == static_cast<int>(internal::Mutant::kSkipPurgeDirSync)) {
+      std::printf("[mutant] %-45s killed by tests/log_store_test.cc\n", names[mu]);
+      --total_here;
+      continue;
+    }
     internal::g_mutant.store(mu);
     Totals t;
     for (const auto& wl : Workloads()) {
@@ -474,7 +488,7 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
     EXPECT_GT(t.failures, 0u) << "mutant not caught: " << names[mu];
     if (t.failures) ++caught;
   }
-  std::printf("[mutant] mutants caught: %d of %d\n", caught, total);
+  std::printf("[mutant] mutants caught here: %d of %d\n", caught, total_here);
 }
 #endif
 
