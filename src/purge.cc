@@ -10,7 +10,12 @@ namespace wal {
 
 using namespace internal;  // NOLINT: this file implements one of the internals' users
 
-Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segments, const Options& options) {
+namespace {
+
+// Purge and PlanPurge: one walk, so that a dry run names exactly what the
+// real run would remove at that moment.
+Result<std::vector<std::string>> PurgeImpl(const std::string& dir, size_t max_segments, const Options& options,
+                                           bool remove) {
   WAL_RETURN_IF_ERROR(CheckOptions(options));
   FileSystem* fs = FileSystemOf(options);
   std::vector<std::string> removed;
@@ -37,7 +42,7 @@ Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segmen
     if (lock.code() == StatusCode::kLocked) break;  // still needed by a WAL: stop, as etcd does
     WAL_RETURN_IF_ERROR(lock);
     // Removed while we hold its lock, so no WAL can take it in between.
-    Status s = fs->RemoveFile(path);
+    Status s = remove ? fs->RemoveFile(path) : Status::Ok();
     (*f)->Close().IgnoreError();  // read nothing, wrote nothing: only the lock goes
     WAL_RETURN_IF_ERROR(s);
     removed.push_back(segs[i].name);
@@ -45,10 +50,20 @@ Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segmen
   // An unlink is durable once the directory is synced. Before that, a crash
   // may bring a removed segment back: harmless, it is older than all the
   // segments kept and its lock is free again.
-  if (!removed.empty() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipPurgeDirSync)) {
+  if (remove && !removed.empty() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipPurgeDirSync)) {
     WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
   }
   return removed;
+}
+
+}  // namespace
+
+Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segments, const Options& options) {
+  return PurgeImpl(dir, max_segments, options, /*remove=*/true);
+}
+
+Result<std::vector<std::string>> PlanPurge(const std::string& dir, size_t max_segments, const Options& options) {
+  return PurgeImpl(dir, max_segments, options, /*remove=*/false);
 }
 
 }  // namespace wal

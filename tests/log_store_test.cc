@@ -353,9 +353,13 @@ TEST(Purge, KeepsMaxSegmentsAndStopsAtTheFirstLockedOne) {
   auto holder = fs.Open(std::string(kDir) + "/" + before[2], wr);
   WAL_ASSERT_OK(holder);
   WAL_ASSERT_OK((*holder)->TryLock());
+  auto plan = PlanPurge(kDir, 1, o);  // the dry run names what the purge then removes
+  WAL_ASSERT_OK(plan);
+  EXPECT_EQ(SegmentNames(fs), before);
   auto removed = Purge(kDir, 1, o);
   WAL_ASSERT_OK(removed);
   EXPECT_EQ(*removed, std::vector<std::string>(before.begin(), before.begin() + 2));
+  EXPECT_EQ(*removed, *plan);
   WAL_ASSERT_OK((*holder)->Close());
   // max_segments larger than what is there: nothing to do.
   auto nothing = Purge(kDir, 10, o);

@@ -329,5 +329,28 @@ else
   fail "zeroed sector: entry 6 does not span a whole sector (off=$off len=$len)"
 fi
 
+# purge: etcd's rule (keep --keep, stop at the first locked segment).
+check "demo for purge" 0 "check: all" "$W" demo pg --entries 400 --entry-size 200 --batch 50 --segment-size 16384 --no-fsync
+nseg=$(ls pg/*.wal | wc -l)
+if ((nseg >= 3)); then
+  before=$(digest pg)
+  check "purge --dry-run" 0 "would remove $((nseg - 1)) of $nseg segments; 1 left" "$W" purge pg --keep 1 --dry-run
+  unchanged "purge --dry-run" pg "$before"
+  newest2=$(ls pg/*.wal | tail -2)
+  "$W" hold-lock pg --seconds 30 >"$T/hold.out" 2>&1 &
+  holder=$!
+  for _ in $(seq 50); do grep -q locked "$T/hold.out" 2>/dev/null && break; sleep 0.1; done
+  check "purge: a locked WAL loses nothing" 0 "removed 0 of $nseg segments; $nseg left \(the oldest left is locked" "$W" purge pg --keep 1
+  kill "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || true
+  holder=""
+  check "purge" 0 "removed $((nseg - 2)) of $nseg segments; 2 left" "$W" purge pg --keep 2
+  [[ $(ls pg/*.wal) == "$newest2" ]] && ok || fail "purge: expected the 2 newest segments to stay"
+  check "purge again: nothing to do" 0 "removed 0 of 2 segments" "$W" purge pg --keep 2
+else
+  fail "demo for purge: want at least 3 segments, got $nseg"
+fi
+check "purge: missing directory" 3 "" "$W" purge does-not-exist --keep 1
+
 echo "walctl_cli: $passed passed, $failed failed, $skipped skipped"
 [[ $failed -eq 0 ]]

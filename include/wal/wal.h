@@ -293,6 +293,11 @@ Result<bool> Repair(const std::string& dir, const Options& options = {});
 // removed segment may reappear, which is harmless (it is older than every
 // segment kept). Errors: kFileNotFound (no such directory), kIoError.
 Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segments, const Options& options = {});
+// What Purge would remove now (the same walk, taking and dropping each lock,
+// removing nothing): for a dry run. Another process may take or drop a lock
+// before a later Purge.
+Result<std::vector<std::string>> PlanPurge(const std::string& dir, size_t max_segments,
+                                           const Options& options = {});
 
 // Checks the segments selected for `snap` without locking: CRC chain,
 // metadata consistency, record types, and that `snap` was recorded. A torn
