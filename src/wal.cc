@@ -508,8 +508,9 @@ struct WAL::Impl {
       // name appears, then the name (durable once the directory is synced).
       WAL_RETURN_IF_ERROR(TimedSync(c.old_file.get(), Mutant::kSkipCutOldTailSync, rs));
       WAL_RETURN_IF_ERROR(TimedSync(c.new_file.get(), Mutant::kSkipCutHeadSync, rs));
+      if (MutantActive(Mutant::kCutDirSyncBeforeRename)) WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
       WAL_RETURN_IF_ERROR(fs->Rename(c.tmp_path, c.final_path));
-      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync))
+      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync) && !MutantActive(Mutant::kCutDirSyncBeforeRename))
         WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
     }
     // The last cut's head sync covered the tail (its new segment) already.
@@ -659,7 +660,7 @@ struct WAL::Impl {
                           std::to_string((inclusive ? *base : start.index + 1) + sink->size()) + ") in " +
                           d.segment_name() + " at offset " + std::to_string(d.record_offset()));
       }
-      if (*off < sink->size()) sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
+      if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule)) sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
       WAL_RETURN_IF_ERROR(sink->Append(e, consumed, total));
     }
     enti = idx;
@@ -684,6 +685,8 @@ struct WAL::Impl {
     bool match = false;
     uint64_t base = at_index;
     uint64_t consumed = 0;
+    uint64_t tail_records = 0;   // valid records read in the tail segment
+    bool tail_only_crc = false;  // ... and they are a lone crc record (a head torn after it)
     RecordView rec;
     Status err;
     while (true) {
@@ -694,6 +697,7 @@ struct WAL::Impl {
       }
       if (!*r) break;
       consumed += d.record_frame_bytes();
+      if (d.in_last_segment()) tail_only_crc = ++tail_records == 1 && rec.type == kCrcType;
       auto where = [&] {
         return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
       };
@@ -778,7 +782,10 @@ struct WAL::Impl {
     // Write mode (etcd swallows kSnapshotNotFound here). Zero everything
     // after the last valid record of the tail: bytes past a zero length word
     // may be a torn write that later appends must not leave half-covered.
-    const uint64_t off = d.last_valid_offset();
+    // A tail whose only record is a crc record is a head torn before its
+    // metadata record: it is rewritten whole (below), so that the segment
+    // never holds appends without its metadata.
+    const uint64_t off = tail_only_crc ? 0 : d.last_valid_offset();
     auto size = tail()->Size();
     if (!size.has_value()) return Fail(size.error());
     if (!MutantActive(Mutant::kSkipZeroToEnd)) {
@@ -787,13 +794,13 @@ struct WAL::Impl {
       // Make the zeros durable before anything is appended over them: if an
       // append were torn while the old bytes were still on disk, stale
       // frames could follow it (ALICE, etcd #6378). etcd does not sync here.
-      if (s.ok() && !options.unsafe_no_fsync) s = tail()->Sync();
+      if (s.ok() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipZeroToEndSync)) s = tail()->Sync();
       if (!s.ok()) return Fail(s);
     }
     crc = d.crc();
     writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
     state = State::kAppending;
-    if (off == 0) {
+    if (off == 0 && !MutantActive(Mutant::kSkipHeadlessTailHead)) {
       // The tail holds no valid record at all (its head was lost to damage;
       // our own cuts never leave a headless segment). Give it a crc and a
       // metadata record before any append, so that a reader or Repair
@@ -874,7 +881,7 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   // leaves a half-initialised WAL directory (etcd #5270).
   const std::string tmp = dir + ".tmp";
   WAL_RETURN_IF_ERROR(RemoveAll(fs, tmp));
-  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync));
+  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCreateDirsSync)));
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
