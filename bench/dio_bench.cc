@@ -81,10 +81,11 @@ double Run(const Args& a, const std::string& mode) {
   if (::posix_memalign(&mem, kBlock, bytes) != 0) Die("posix_memalign");
   std::unique_ptr<char, decltype(&std::free)> buf(static_cast<char*>(mem), &std::free);
   std::memset(buf.get(), 0, bytes);
-  for (size_t i = 0; i < a.count; ++i) std::memset(buf.get() + i * frame + 8, 'a' + static_cast<int>(i % 26), a.size);
+  for (size_t i = 0; i < a.count; ++i)
+    std::memset(buf.get() + i * frame + 8, 'a' + static_cast<int>(i % 26), a.size);
 
-  size_t offset = 0;    // bytes appended
-  size_t written = 0;   // buffered: bytes handed to pwrite
+  size_t offset = 0;   // bytes appended
+  size_t written = 0;  // buffered: bytes handed to pwrite
   const auto t0 = std::chrono::steady_clock::now();
   for (size_t i = 0; i < a.count; i += a.batch) {
     const size_t n = std::min(a.batch, a.count - i);
@@ -122,9 +123,12 @@ int main(int argc, char** argv) {
   for (int i = 2; i + 1 < argc; i += 2) {
     const std::string k = argv[i];
     const size_t v = std::strtoull(argv[i + 1], nullptr, 10);
-    if (k == "--size") a.size = v;
-    else if (k == "--batch") a.batch = v ? v : 1;
-    else if (k == "--count") a.count = v ? v : 1;
+    if (k == "--size")
+      a.size = v;
+    else if (k == "--batch")
+      a.batch = v ? v : 1;
+    else if (k == "--count")
+      a.count = v ? v : 1;
     else {
       std::fprintf(stderr, "wal_dio_bench: unknown flag %s\n", k.c_str());
       return 1;
@@ -135,9 +139,10 @@ int main(int argc, char** argv) {
   for (const char* m : modes) {
     const double r = Run(a, m);
     if (base == 0) base = r;
-    std::printf("{\"mode\":\"%s\",\"size\":%zu,\"batch\":%zu,\"count\":%zu,\"appends_per_sec\":%.0f,"
-                "\"vs_buffered\":%.2f}\n",
-                m, a.size, a.batch, a.count, r, r / base);
+    std::printf(
+        "{\"mode\":\"%s\",\"size\":%zu,\"batch\":%zu,\"count\":%zu,\"appends_per_sec\":%.0f,"
+        "\"vs_buffered\":%.2f}\n",
+        m, a.size, a.batch, a.count, r, r / base);
     std::fflush(stdout);
   }
   return 0;

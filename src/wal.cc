@@ -1009,9 +1009,9 @@ Status WAL::WaitDurable(uint64_t ticket) {
   std::unique_lock<std::mutex> lk(impl_->mu);
   Impl& w = *impl_;
   if (ticket > w.issued_ticket) {
-    return Status(StatusCode::kInvalidArgument, "wal: WaitDurable: ticket " + std::to_string(ticket) +
-                                                    " was never issued (last: " +
-                                                    std::to_string(w.issued_ticket) + ")");
+    return Status(StatusCode::kInvalidArgument,
+                  "wal: WaitDurable: ticket " + std::to_string(ticket) +
+                      " was never issued (last: " + std::to_string(w.issued_ticket) + ")");
   }
   if (ticket <= w.durable_ticket) return Status::Ok();
   if (w.state != Impl::State::kAppending) {

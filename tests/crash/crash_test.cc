@@ -52,8 +52,8 @@ struct Model {
   std::vector<Rec> recs;
   size_t acked = 0;
   bool create_acked = false;
-  HardState last_saved;     // for the mustSync rule
-  Snapshot acked_snapshot;  // the newest snapshot SaveSnapshot acknowledged
+  HardState last_saved;      // for the mustSync rule
+  Snapshot acked_snapshot;   // the newest snapshot SaveSnapshot acknowledged
   std::string ticket_error;  // a ticket reported twice, out of order, or durable too early
 };
 
@@ -166,7 +166,8 @@ class Driver {
     w_->SetTicketCallback([this](uint64_t t, const Status& s) {
       std::lock_guard<std::mutex> l(tickets_mu_);
       if (t != last_reported_ + 1 && m_->ticket_error.empty()) {
-        m_->ticket_error = "ticket " + std::to_string(t) + " reported after " + std::to_string(last_reported_);
+        m_->ticket_error =
+            "ticket " + std::to_string(t) + " reported after " + std::to_string(last_reported_);
       }
       last_reported_ = t;
       if (s.ok()) {
