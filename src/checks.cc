@@ -147,12 +147,15 @@ Result<bool> Repair(const std::string& dir, const Options& options) {
   // The copy (its bytes and its name) is durable before the cut is made: a
   // power loss after the cut never takes the only copy of what it removed.
   // (etcd syncs neither the copy's name nor, before the cut, its bytes.)
-  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairBrokenSync)) WAL_RETURN_IF_ERROR(broken->Sync());
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairBrokenSync))
+    WAL_RETURN_IF_ERROR(broken->Sync());
   WAL_RETURN_IF_ERROR(broken->Close());
-  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairDirSync)) WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairDirSync))
+    WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
   WAL_RETURN_IF_ERROR(f->Truncate(cut));
   // Repair's answer (true) holds after a power loss: the torn tail stays cut.
-  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairTruncateSync)) WAL_RETURN_IF_ERROR(f->Sync());
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairTruncateSync))
+    WAL_RETURN_IF_ERROR(f->Sync());
   WAL_RETURN_IF_ERROR(f->Close());
   return true;
 }

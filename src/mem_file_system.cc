@@ -865,7 +865,8 @@ std::vector<UnsyncedRange> MemFileSystem::UnsyncedRanges() const {
     auto [first, end] = Image::DiffRange(file.live, file.durable);
     if (first != end) out.push_back(UnsyncedRange{std::move(path), first, end});
   });
-  std::sort(out.begin(), out.end(), [](const UnsyncedRange& a, const UnsyncedRange& b) { return a.path < b.path; });
+  std::sort(out.begin(), out.end(),
+            [](const UnsyncedRange& a, const UnsyncedRange& b) { return a.path < b.path; });
   return out;
 }
 

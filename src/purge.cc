@@ -14,8 +14,8 @@ namespace {
 
 // Purge and PlanPurge: one walk, so that a dry run names exactly what the
 // real run would remove at that moment.
-Result<std::vector<std::string>> PurgeImpl(const std::string& dir, size_t max_segments, const Options& options,
-                                           bool remove) {
+Result<std::vector<std::string>> PurgeImpl(const std::string& dir, size_t max_segments,
+                                           const Options& options, bool remove) {
   WAL_RETURN_IF_ERROR(CheckOptions(options));
   FileSystem* fs = FileSystemOf(options);
   std::vector<std::string> removed;
@@ -62,7 +62,8 @@ Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segmen
   return PurgeImpl(dir, max_segments, options, /*remove=*/true);
 }
 
-Result<std::vector<std::string>> PlanPurge(const std::string& dir, size_t max_segments, const Options& options) {
+Result<std::vector<std::string>> PlanPurge(const std::string& dir, size_t max_segments,
+                                           const Options& options) {
   return PurgeImpl(dir, max_segments, options, /*remove=*/false);
 }
 

@@ -81,7 +81,8 @@ bool RecordDecoder::IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) 
 }
 
 bool RecordDecoder::OnlyZerosAfter(uint64_t frame_end) {
-  if (!in_last_segment() || rule_ != TornWriteRule::kZeroTail || MutantActive(Mutant::kSkipZeroTailTornRule)) return false;
+  if (!in_last_segment() || rule_ != TornWriteRule::kZeroTail || MutantActive(Mutant::kSkipZeroTailTornRule))
+    return false;
   // A write torn at any byte or sector leaves its last sector partly old,
   // partly new or garbage; past that sector the preallocated segment was
   // never written and is all zeros. A damaged record with nothing but zeros

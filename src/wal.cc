@@ -510,7 +510,8 @@ struct WAL::Impl {
       WAL_RETURN_IF_ERROR(TimedSync(c.new_file.get(), Mutant::kSkipCutHeadSync, rs));
       if (MutantActive(Mutant::kCutDirSyncBeforeRename)) WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
       WAL_RETURN_IF_ERROR(fs->Rename(c.tmp_path, c.final_path));
-      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync) && !MutantActive(Mutant::kCutDirSyncBeforeRename))
+      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync) &&
+          !MutantActive(Mutant::kCutDirSyncBeforeRename))
         WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
     }
     // The last cut's head sync covered the tail (its new segment) already.
@@ -660,7 +661,8 @@ struct WAL::Impl {
                           std::to_string((inclusive ? *base : start.index + 1) + sink->size()) + ") in " +
                           d.segment_name() + " at offset " + std::to_string(d.record_offset()));
       }
-      if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule)) sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
+      if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
+        sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
       WAL_RETURN_IF_ERROR(sink->Append(e, consumed, total));
     }
     enti = idx;
@@ -881,7 +883,8 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   // leaves a half-initialised WAL directory (etcd #5270).
   const std::string tmp = dir + ".tmp";
   WAL_RETURN_IF_ERROR(RemoveAll(fs, tmp));
-  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCreateDirsSync)));
+  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync &&
+                                                      !MutantActive(Mutant::kSkipCreateDirsSync)));
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -1016,9 +1019,9 @@ Status WAL::WaitDurable(uint64_t ticket) {
   std::unique_lock<std::mutex> lk(impl_->mu);
   Impl& w = *impl_;
   if (ticket > w.issued_ticket) {
-    return Status(StatusCode::kInvalidArgument, "wal: WaitDurable: ticket " + std::to_string(ticket) +
-                                                    " was never issued (last: " +
-                                                    std::to_string(w.issued_ticket) + ")");
+    return Status(StatusCode::kInvalidArgument,
+                  "wal: WaitDurable: ticket " + std::to_string(ticket) +
+                      " was never issued (last: " + std::to_string(w.issued_ticket) + ")");
   }
   if (ticket <= w.durable_ticket) return Status::Ok();
   if (w.state != Impl::State::kAppending) {

@@ -39,7 +39,8 @@ namespace {
 
 std::string Unhex(const std::string& h) {
   std::string out;
-  for (size_t i = 0; i + 1 < h.size(); i += 2) out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
+  for (size_t i = 0; i + 1 < h.size(); i += 2)
+    out.push_back(static_cast<char>(std::stoi(h.substr(i, 2), nullptr, 16)));
   return out;
 }
 
@@ -61,7 +62,8 @@ TEST(GoldenVectors, FirstSegmentIsByteExact) {
   {
     auto w = WAL::Create("/wal", "md", o);
     WAL_ASSERT_OK(w);
-    std::vector<Entry> ents = {Entry{1, 1, EntryType::kNormal, "x"}, Entry{1, 2, EntryType::kNormal, "hello"}};
+    std::vector<Entry> ents = {Entry{1, 1, EntryType::kNormal, "x"},
+                               Entry{1, 2, EntryType::kNormal, "hello"}};
     WAL_ASSERT_OK((*w)->Save(HardState{1, 2, 2}, ents));
     WAL_ASSERT_OK((*w)->Close());
   }

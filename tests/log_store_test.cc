@@ -170,7 +170,9 @@ TEST(OverwriteBelowSnapshotAlone, DropsAStaleTailOfHigherTerm) {
 }
 
 INSTANTIATE_TEST_SUITE_P(CutBetween, OverwriteBelowSnapshot, ::testing::Bool(),
-                         [](const ::testing::TestParamInfo<bool>& p) { return p.param ? "AcrossCuts" : "OneSegment"; });
+                         [](const ::testing::TestParamInfo<bool>& p) {
+                           return p.param ? "AcrossCuts" : "OneSegment";
+                         });
 
 // The second reproducer: a follower installs the leader's snapshot
 // {25, 5} while its own log holds 1..30 of term 1, and crashes before its

@@ -272,7 +272,8 @@ struct WrittenLog {
 // segment whose name starts at or below that snapshot, the snapshot record
 // sits in an earlier segment and the read reports kSnapshotNotFound (as
 // etcd's does); such a snapshot is skipped.
-bool CheckAgainstOracle(const std::string& dir, const WrittenLog& log, const Snapshot& snap, const Options& o) {
+bool CheckAgainstOracle(const std::string& dir, const WrittenLog& log, const Snapshot& snap,
+                        const Options& o) {
   SCOPED_TRACE("oracle at snapshot {" + std::to_string(snap.index) + "," + std::to_string(snap.term) + "}");
   if (!log.Readable(snap)) return false;
   const std::vector<Entry> want = log.Entries(snap);
@@ -342,7 +343,9 @@ TEST(ReadAllArenaTest, RandomizedEquivalence) {
             Snapshot s{last - rng() % std::min<uint64_t>(last, 5), term};
             // Raft never records two terms at one snapshot index (a read
             // at the first would fail on the second: kSnapshotMismatch).
-            if (std::any_of(snaps.begin(), snaps.end(), [&](const Snapshot& x) { return x.index == s.index; })) break;
+            if (std::any_of(snaps.begin(), snaps.end(),
+                            [&](const Snapshot& x) { return x.index == s.index; }))
+              break;
             WAL_ASSERT_OK(wal->SaveSnapshot(s));
             written.Snapshotted(s);
             snaps.push_back(s);

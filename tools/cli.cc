@@ -28,8 +28,9 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "walctl 0.1.0");
   std::vector<Command> commands = {
-      AddDumpCommand(app), AddRecordsCommand(app), AddVerifyCommand(app), AddRepairCommand(app), AddPurgeCommand(app),
-      AddInfoCommand(app), AddDemoCommand(app),    AddBenchCommand(app),  AddHoldLockCommand(app),
+      AddDumpCommand(app),   AddRecordsCommand(app), AddVerifyCommand(app),
+      AddRepairCommand(app), AddPurgeCommand(app),   AddInfoCommand(app),
+      AddDemoCommand(app),   AddBenchCommand(app),   AddHoldLockCommand(app),
   };
   for (Command& c : commands) c.app->footer(kFooter);
   // One line, as every other error: "walctl: <what>: <where>".

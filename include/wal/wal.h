@@ -292,7 +292,8 @@ Result<bool> Repair(const std::string& dir, const Options& options = {});
 // durable until the directory is synced: after a crash before that sync, a
 // removed segment may reappear, which is harmless (it is older than every
 // segment kept). Errors: kFileNotFound (no such directory), kIoError.
-Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segments, const Options& options = {});
+Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segments,
+                                       const Options& options = {});
 // What Purge would remove now (the same walk, taking and dropping each lock,
 // removing nothing): for a dry run. Another process may take or drop a lock
 // before a later Purge.

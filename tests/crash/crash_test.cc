@@ -359,8 +359,8 @@ void AddStaleFramesAfterAHole(MemFileSystem* fs, Model* m) {
   // A second stale run, after more zeros, so that the first one is not the
   // last non-zero data of the file (which a reader may take for a torn tail).
   WAL_CHECK(t.end + 240 + 1024 + stale.size() <= b.size());
-  std::fill(b.begin() + static_cast<std::ptrdiff_t>(t.end), b.begin() + static_cast<std::ptrdiff_t>(t.end + 240),
-            '\0');
+  std::fill(b.begin() + static_cast<std::ptrdiff_t>(t.end),
+            b.begin() + static_cast<std::ptrdiff_t>(t.end + 240), '\0');
   b.replace(t.end + 240, stale.size(), stale);
   b.replace(t.end + 240 + 1024, stale.size(), stale);
   WAL_CHECK(fs->WriteFileFromString(t.path, b).ok());
@@ -381,8 +381,9 @@ void TearTheLastEntry(MemFileSystem* fs, Model* m) {
   std::string b = t.bytes;
   std::fill(b.begin() + static_cast<std::ptrdiff_t>(t.last_entry + 20), b.end(), '\0');
   WAL_CHECK(fs->WriteFileFromString(t.path, b).ok());
-  auto it = std::find_if(m->recs.begin(), m->recs.end(),
-                         [](const Model::Rec& r) { return r.kind == Model::Rec::kEntry && r.entry.index == 6; });
+  auto it = std::find_if(m->recs.begin(), m->recs.end(), [](const Model::Rec& r) {
+    return r.kind == Model::Rec::kEntry && r.entry.index == 6;
+  });
   WAL_CHECK(it != m->recs.end());
   m->recs.erase(it, m->recs.end());
   m->acked = m->recs.size();
@@ -517,6 +518,46 @@ std::vector<Workload> Workloads() {
                  for (int i = 0; i < 3; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
                  d.Close();
                }});
+  // (From the lead's issue-10 commit.) An overwrite from below the snapshot
+  // after a cut, whose stale entries have a term above the snapshot's, then
+  // appends after the snapshot and an overwrite above it.
+  w.push_back({"overwrite_below_snapshot", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.Save(1, 12, 1, Hs(1, 6), 100);
+                 d.Cut();
+                 d.Save(8, 5, 3, Hs(3, 6));
+                 d.Save(5, 3, 2, Hs(4, 7));
+                 d.SaveSnapshot(Snapshot{7, 2});
+                 d.Save(8, 4, 4, Hs(4, 10));
+                 d.Save(10, 2, 5, Hs(5, 10));
+                 d.Close();
+               }});
+  // (From the lead's issue-10 commit.) etcd's server loop three times over:
+  // snapshot, release, purge, while appends continue.
+  w.push_back({"snapshot_release_purge_rounds", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 uint64_t next = 1;
+                 for (int round = 0; round < 3; ++round) {
+                   for (int i = 0; i < 3; ++i, next += 4) d.Save(next, 4, 1, Hs(1, next + 3), 300);
+                   const Snapshot snap{next - 2, 1};
+                   d.SaveSnapshot(snap);
+                   d.ReleaseLockTo(snap.index);
+                   d.Purge(1);
+                 }
+                 d.Close();
+               }});
+  // (From the lead's issue-10 commit.) Tickets across cuts with a raft
+  // overwrite made through SaveAsync and a synced Save in between.
+  w.push_back({"ticket_callback_overwrite", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.TrackTickets();
+                 uint64_t next = 1;
+                 for (int i = 0; i < 4; ++i, next += 3) d.SaveAsync(next, 3, 1, Hs(1, next + 2), 300);
+                 d.SaveAsync(next - 2, 2, 2, Hs(2, next - 1), 300);  // overwrite the last two
+                 d.Save(next, 1, 2, Hs(2, next));
+                 d.SaveAsync(next + 1, 3, 2, Hs(2, next + 3), 300);
+                 d.Close();
+               }});
   // Power loss after Repair: a torn tail repaired, the log reopened and
   // appended to. Repair's answer must survive: the cut stays cut, and the
   // .broken copy of what it cut exists.
@@ -577,7 +618,8 @@ std::vector<CrashPolicy> DeterministicPolicies(MemFileSystem* fs, const std::vec
     cuts.insert(r.first);
     cuts.insert(r.end);
     for (uint64_t s = (r.first / kSector + 1) * kSector; s < r.end; s += kSector) cuts.insert(s);
-    for (auto it = write_ends.upper_bound(r.first); it != write_ends.end() && *it < r.end; ++it) cuts.insert(*it);
+    for (auto it = write_ends.upper_bound(r.first); it != write_ends.end() && *it < r.end; ++it)
+      cuts.insert(*it);
     max_end = std::max(max_end, r.end);
   }
   for (uint64_t c : cuts) {
@@ -606,17 +648,17 @@ std::vector<CrashPolicy> RandomPolicies(uint64_t seed) {
 
 // What went wrong after a crash, by the harm it does.
 enum class Harm {
-  kLostAck,           // an acknowledged entry, state, snapshot or Create is gone
-  kWrongLog,          // the log holds what no prefix of the writes, read by the rules, holds
-  kUnreadable,        // recovery, the append after it or the reopen fails
-  kHeadless,          // a segment does not start with crc + metadata
-  kRepairUndone,      // an acknowledged Repair needs doing again
-  kRepairCopyLost,    // an acknowledged Repair's .broken copy is missing or differs
-  kPurgeUndone,       // a segment whose removal Purge acknowledged is back
-  kTicketProtocol,    // tickets not reported once each, in order
+  kLostAck,         // an acknowledged entry, state, snapshot or Create is gone
+  kWrongLog,        // the log holds what no prefix of the writes, read by the rules, holds
+  kUnreadable,      // recovery, the append after it or the reopen fails
+  kHeadless,        // a segment does not start with crc + metadata
+  kRepairUndone,    // an acknowledged Repair needs doing again
+  kRepairCopyLost,  // an acknowledged Repair's .broken copy is missing or differs
+  kPurgeUndone,     // a segment whose removal Purge acknowledged is back
+  kTicketProtocol,  // tickets not reported once each, in order
   kCount,
 };
-constexpr const char* kHarmNames[] = {"lost-ack",     "wrong-log",        "unreadable",   "headless",
+constexpr const char* kHarmNames[] = {"lost-ack",      "wrong-log",        "unreadable",   "headless",
                                       "repair-undone", "repair-copy-lost", "purge-undone", "ticket-protocol"};
 static_assert(std::size(kHarmNames) == static_cast<size_t>(Harm::kCount));
 
@@ -654,8 +696,8 @@ std::optional<Failure> CheckTickets(Model& m) {
   std::lock_guard<std::mutex> l(m.mu);
   for (size_t i = 0; i < m.reports.size(); ++i) {
     if (m.reports[i].first != i + 1) {
-      return Failure{Harm::kTicketProtocol, "report " + std::to_string(i) + " is for ticket " +
-                                                std::to_string(m.reports[i].first)};
+      return Failure{Harm::kTicketProtocol,
+                     "report " + std::to_string(i) + " is for ticket " + std::to_string(m.reports[i].first)};
     }
   }
   if (m.reports.size() != m.ticket_recs.size()) {
@@ -683,7 +725,8 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
     if (m.create_acked) return Failure{Harm::kLostAck, "Create was acknowledged but no WAL exists"};
     // The workload never got a WAL: Create must work now.
     auto w = WAL::Create(kDir, kMeta, o);
-    if (!w) return Failure{Harm::kUnreadable, "Create after a crash during Create failed: " + w.error().ToString()};
+    if (!w)
+      return Failure{Harm::kUnreadable, "Create after a crash during Create failed: " + w.error().ToString()};
     if (!(*w)->Close().ok()) return Failure{Harm::kUnreadable, "close failed"};
     return std::nullopt;
   }
@@ -708,12 +751,14 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
       return Failure{Harm::kRepairUndone, "the repaired log has a torn tail again: " + s.ToString()};
     w.reset();
     auto rep = Repair(kDir, o);
-    if (!rep || !*rep) return Failure{Harm::kUnreadable, "ReadAll said torn tail but Repair failed: " + s.ToString()};
+    if (!rep || !*rep)
+      return Failure{Harm::kUnreadable, "ReadAll said torn tail but Repair failed: " + s.ToString()};
     s = open_read(&w, &got);
   }
   if (!s.ok()) return Failure{Harm::kUnreadable, "recovery failed: " + s.ToString()};
   if (got.metadata != kMeta) return Failure{Harm::kLostAck, "metadata lost"};
-  if (std::string bad = CheckSegmentHeads(fs, m.empty_tail_ok); !bad.empty()) return Failure{Harm::kHeadless, bad};
+  if (std::string bad = CheckSegmentHeads(fs, m.empty_tail_ok); !bad.empty())
+    return Failure{Harm::kHeadless, bad};
   // The recovered log is the replay of some prefix of what was written, no
   // shorter than what was acknowledged.
   auto matches = [&](size_t p) {
@@ -727,8 +772,9 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
     bool shorter = false;
     for (size_t p = 0; p < m.acked && !shorter; ++p) shorter = matches(p);
     std::string what = "opened at snapshot " + std::to_string(snap.index) + ", recovered " +
-                       std::to_string(got.entries.size()) + " entries (commit " + std::to_string(got.state.commit) +
-                       "), acknowledged " + std::to_string(want.entries.size()) + " entries (commit " +
+                       std::to_string(got.entries.size()) + " entries (commit " +
+                       std::to_string(got.state.commit) + "), acknowledged " +
+                       std::to_string(want.entries.size()) + " entries (commit " +
                        std::to_string(want.state.commit) + ", snapshot " + std::to_string(want.snap.index) +
                        "): not a replay of an acknowledged prefix";
     return Failure{shorter ? Harm::kLostAck : Harm::kWrongLog, what};
@@ -744,7 +790,8 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
   s = open_read(&w, &again);
   if (!s.ok()) return Failure{Harm::kUnreadable, "reopen after the append failed: " + s.ToString()};
   got.entries.push_back(e);
-  if (again.entries != got.entries) return Failure{Harm::kUnreadable, "the append after recovery did not read back"};
+  if (again.entries != got.entries)
+    return Failure{Harm::kUnreadable, "the append after recovery did not read back"};
   return std::nullopt;
 }
 
@@ -865,7 +912,7 @@ Totals EnumerateAll(uint64_t seed, bool random, const char* tag) {
     Totals one;
     const auto t0 = std::chrono::steady_clock::now();
     Enumerate(wl, seed, random, &one);
-    std::printf("[%s] workload %-26s crash states %6llu  failures %llu  (%.1f s)\n", tag, wl.name.c_str(),
+    std::printf("[%s] workload %-30s crash states %6llu  failures %llu  (%.1f s)\n", tag, wl.name.c_str(),
                 static_cast<unsigned long long>(one.states), static_cast<unsigned long long>(one.failures),
                 SecondsSince(t0));
     t.Merge(one);
@@ -889,10 +936,10 @@ TEST(CrashEnumeration, ThreadedWorkloads) {
   const uint64_t seed = testutil::Seed();
   const std::vector<Workload> all = Workloads();
   Totals t;
-  for (const char* name : {"async_saves_across_cuts", "ticket_callback"}) {
+  for (const char* name : {"async_saves_across_cuts", "ticket_callback", "ticket_callback_overwrite"}) {
     Totals one;
     Enumerate(WorkloadNamed(all, name), seed, /*random=*/true, &one);
-    std::printf("[threaded] workload %-26s crash states %6llu  failures %llu\n", name,
+    std::printf("[threaded] workload %-30s crash states %6llu  failures %llu\n", name,
                 static_cast<unsigned long long>(one.states), static_cast<unsigned long long>(one.failures));
     t.Merge(one);
   }
@@ -921,15 +968,27 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
        "skip cut: fdatasync of the new head",
        {"save_with_cuts"},
        {Harm::kHeadless, Harm::kUnreadable}},
-      {Mutant::kSkipCutDirSync, "skip cut: directory fsync after rename", {"save_with_cuts"}, {Harm::kLostAck}},
+      {Mutant::kSkipCutDirSync,
+       "skip cut: directory fsync after rename",
+       {"save_with_cuts"},
+       {Harm::kLostAck}},
       {Mutant::kCutDirSyncBeforeRename,
        "cut: directory fsync before the rename",
        {"save_with_cuts"},
        {Harm::kLostAck}},
-      {Mutant::kSkipCreateFileSync, "skip Create: fdatasync of the first segment", {"create"}, {Harm::kLostAck}},
+      {Mutant::kSkipCreateFileSync,
+       "skip Create: fdatasync of the first segment",
+       {"create"},
+       {Harm::kLostAck}},
       {Mutant::kSkipCreateTmpDirSync, "skip Create: fsync of <dir>.tmp", {"create"}, {Harm::kLostAck}},
-      {Mutant::kSkipCreateParentSync, "skip Create: fsync of the parent directory", {"create"}, {Harm::kLostAck}},
-      {Mutant::kSkipCreateDirsSync, "skip Create: fsync of new directories' parents", {"create"}, {Harm::kLostAck}},
+      {Mutant::kSkipCreateParentSync,
+       "skip Create: fsync of the parent directory",
+       {"create"},
+       {Harm::kLostAck}},
+      {Mutant::kSkipCreateDirsSync,
+       "skip Create: fsync of new directories' parents",
+       {"create"},
+       {Harm::kLostAck}},
       {Mutant::kSkipZeroToEnd, "skip zero-to-end on write-mode open", {"reopen_append"}, {Harm::kUnreadable}},
       {Mutant::kSkipZeroToEndSync,
        "skip the fdatasync after zero-to-end",
@@ -942,14 +1001,17 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
       {Mutant::kSkipOverwriteRule, "skip the raft overwrite rule", {"overwrite"}, {Harm::kWrongLog}},
       {Mutant::kSkipOverwriteBelowSnapshot,
        "skip the overwrite rule below the snapshot",
-       {"overwrite_around_snapshot"},
+       {"overwrite_around_snapshot", "overwrite_below_snapshot"},
        {Harm::kWrongLog}},
       {Mutant::kSkipTermOrderRule, "skip the term-order rule", {"installed_snapshot"}, {Harm::kWrongLog}},
       {Mutant::kSkipZeroTailTornRule,
        "skip the zero-tail torn-write rule",
        {"save_batches"},
        {Harm::kUnreadable}},
-      {Mutant::kSkipPurgeDirSync, "skip Purge: directory fsync", {"snapshot_release_purge"}, {Harm::kPurgeUndone}},
+      {Mutant::kSkipPurgeDirSync,
+       "skip Purge: directory fsync",
+       {"snapshot_release_purge", "snapshot_release_purge_rounds"},
+       {Harm::kPurgeUndone}},
       {Mutant::kSkipRepairBrokenSync,
        "skip Repair: fdatasync of the .broken copy",
        {"repair_then_append"},

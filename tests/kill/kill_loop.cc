@@ -377,9 +377,12 @@ int RunParent(int cycles, double min_saves_per_cycle) {
               " cycles with acknowledged saves, %" PRIu64 " saves and %" PRIu64
               " entries acknowledged, %" PRIu64 " repairs, longest log %" PRIu64 " entries\n",
               done, secs, epochs, cycles_with_acks, total_saves, total_acked_entries, repairs, max_log);
-  if (static_cast<double>(total_saves) < min_saves_per_cycle * done || ready_cycles_with_acks * 2 < ready_cycles) {
-    std::printf("kill loop: too little was acknowledged to prove anything: %" PRIu64 " saves in %d cycles (want >= %.1f"
-                " per cycle), %" PRIu64 " of %" PRIu64 " cycles killed after recovery acknowledged a save (want half)\n",
+  if (static_cast<double>(total_saves) < min_saves_per_cycle * done ||
+      ready_cycles_with_acks * 2 < ready_cycles) {
+    std::printf("kill loop: too little was acknowledged to prove anything: %" PRIu64
+                " saves in %d cycles (want >= %.1f"
+                " per cycle), %" PRIu64 " of %" PRIu64
+                " cycles killed after recovery acknowledged a save (want half)\n",
                 total_saves, done, min_saves_per_cycle, ready_cycles_with_acks, ready_cycles);
     std::printf("kill loop: FAILED\n");
     return 1;
