@@ -298,6 +298,14 @@ Snapshot WriteSegments(WAL* w, uint64_t to) {
   return Snapshot{to - 5, 1};
 }
 
+// A closed log of WriteSegments(to).
+void WriteClosedLog(const Options& o, uint64_t to) {
+  auto w = MustCreate(o);
+  ASSERT_NE(w, nullptr);
+  WriteSegments(w.get(), to);
+  WAL_ASSERT_OK(w->Close());
+}
+
 std::vector<std::string> SegmentNames(MemFileSystem& fs) {
   std::vector<std::string> names;
   auto l = fs.ListDir(kDir);
@@ -340,12 +348,7 @@ TEST(Purge, RemovesExactlyTheReleasedSegmentsAndTheLogOpensAtTheSnapshot) {
 TEST(Purge, KeepsMaxSegmentsAndStopsAtTheFirstLockedOne) {
   MemFileSystem fs;
   const Options o = MemOptions(&fs);
-  {
-    auto w = MustCreate(o);
-    ASSERT_NE(w, nullptr);
-    WriteSegments(w.get(), 40);
-    WAL_ASSERT_OK(w->Close());
-  }
+  WriteClosedLog(o, 40);
   const auto before = SegmentNames(fs);
   ASSERT_EQ(before.size(), 5u);
   // Another holder of segment 2's lock (a second WAL, another process, etcd:
@@ -388,12 +391,7 @@ TEST(Purge, EmptyAndMissingDirectories) {
 TEST(Purge, RemovalsSurviveAPowerLoss) {
   MemFileSystem fs;
   const Options o = MemOptions(&fs);
-  {
-    auto w = MustCreate(o);
-    ASSERT_NE(w, nullptr);
-    WriteSegments(w.get(), 30);
-    WAL_ASSERT_OK(w->Close());
-  }
+  WriteClosedLog(o, 30);
   const auto before = SegmentNames(fs);
   auto removed = Purge(kDir, 2, o);
   WAL_ASSERT_OK(removed);
@@ -406,12 +404,7 @@ TEST(Purge, RemovalsSurviveAPowerLoss) {
 TEST(Purge, MutantWithoutDirectorySyncIsCaught) {
   MemFileSystem fs;
   const Options o = MemOptions(&fs);
-  {
-    auto w = MustCreate(o);
-    ASSERT_NE(w, nullptr);
-    WriteSegments(w.get(), 30);
-    WAL_ASSERT_OK(w->Close());
-  }
+  WriteClosedLog(o, 30);
   const auto before = SegmentNames(fs);
   internal::g_mutant.store(static_cast<int>(internal::Mutant::kSkipPurgeDirSync));
   auto removed = Purge(kDir, 2, o);
