@@ -458,6 +458,7 @@ Reply Node::StatusReply() const {
       {"leader_id", leader_id},
       {"commit_index", raft_.commit_index},
       {"applied_index", raft_last_applied(r)},
+      {"first_index", raft_.log.offset + 1},  // the oldest entry raft still holds in its log
       {"last_index", raft_last_index(r)},
       {"durable_index", raft_.last_stored},
       {"snapshot_index", raft_.log.snapshot.last_index},
