@@ -395,9 +395,25 @@ def edge_dirs(base):
     case("zero-word-in-non-last-file", [(s0, d0 + b"\0" * 8 + lost), (walfmt.seg_name(1, 4), d1)], [])
     # snapshot with another term
     data, _ = _log(crafted=lambda w: w.record(walfmt.SNAPSHOT, walfmt.snapshot_bytes(3, 7)))
-    case("snapshot-mismatch", [(s0, data)], [], snaps=[(0, 0), (3, 1), (3, 7)])
+    # (at {3,7} the entries 4..5 of term 1 come after a snapshot of term 7:
+    # etcd returns them, we do not: row E12)
+    case("snapshot-mismatch", [(s0, data)], ["E12-term-below-snapshot-or-predecessor"],
+         snaps=[(0, 0), (3, 1), (3, 7)])
 
     # Known differences ------------------------------------------------------
+    # raft's reading rules (doc/recovery.md): an overwrite from below the
+    # snapshot; a snapshot installed over a divergent log
+    def overwrite_below(w):
+        # 4..5 rewritten in term 3 (never committed), then a leader of a later
+        # term sends 2..3 of term 2 and a snapshot {3,2}: the stale 4..5 have
+        # a higher term than the snapshot, so only the overwrite rule drops them
+        out = b"".join(w.record(walfmt.ENTRY, walfmt.entry_bytes(i, 3, 0, b"t3")) for i in (4, 5))
+        out += b"".join(w.record(walfmt.ENTRY, walfmt.entry_bytes(i, 2, 0, b"t2")) for i in (2, 3))
+        return out + w.record(walfmt.SNAPSHOT, walfmt.snapshot_bytes(3, 2))
+    data, _ = _log(crafted=overwrite_below)
+    case("overwrite-below-snapshot", [(s0, data)], ["E11-overwrite-below-snapshot"], snaps=[(0, 0), (3, 2)])
+    data, _ = _log(crafted=lambda w: w.record(walfmt.SNAPSHOT, walfmt.snapshot_bytes(2, 4)))
+    case("installed-snapshot", [(s0, data)], ["E12-term-below-snapshot-or-predecessor"], snaps=[(0, 0), (2, 4)])
     data, _ = _log(crafted=lambda w: w.record(9, b"unknown"))
     case("unknown-record-type", [(s0, data)], ["E3-unexpected-block-type"])
     data, _ = _log(crafted=lambda w: w.record(walfmt.ENTRY, b"\xff"))
@@ -966,6 +982,9 @@ def main():
     print("interop: %d passed, %d failed" % (h.passed, h.failed))
     if not args.keep and h.failed == 0:
         shutil.rmtree(args.work_dir, ignore_errors=True)
+    if h.passed == 0:
+        print("interop: no check ran: a test that checks nothing fails", flush=True)
+        return 1
     return 0 if h.failed == 0 else 1
 
 

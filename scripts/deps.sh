@@ -16,7 +16,8 @@ PACKAGES=(
   golang-go golang-etcd-server-dev           # etcd's own wal package, for interop tests
   etcd-server etcd-client                    # a real etcd server, for interop tests
   clang-14 libclang-rt-14-dev                # libFuzzer and sanitizer runtimes
-  python3                                    # interop test driver, bench/compare.sh
+  python3                                    # interop test driver, bench/compare.sh, walctl's JSON checks
+  util-linux                                 # setpriv: walctl's permission tests as root
   # walraft (canonical raft on our WAL) and the walkv example
   libraft-dev libuv1-dev                     # the Raft engine and its event loop
   libcpp-httplib-dev nlohmann-json3-dev      # walkv's HTTP server and JSON

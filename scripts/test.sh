@@ -3,10 +3,12 @@
 #   1. the release build: unit, crash, fault, cli, interop (etcd), fuzz corpus
 #      replay, kill loop, package consumer, benchmark smoke;
 #   2. the same library and tests under ASan+UBSan (-fno-sanitize-recover=all);
-#   3. the multi-threaded tests (group commit, async saves, segment pipeline)
-#      under TSan;
+#   3. the multi-threaded tests (group commit, async saves, tickets, segment
+#      pipeline, the threaded crash workloads and fault test) under TSan;
 #   4. each libFuzzer target for a short fixed budget (clang-14).
-# Any failure fails the run. WAL_TEST_SEED makes the randomised tests replay.
+# Any failure fails the run, and so does a step that runs nothing: ctest
+# --no-tests=error, and every gtest filter is checked to select a test.
+# WAL_TEST_SEED makes the randomised tests replay.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 JOBS="${JOBS:-$(nproc)}"
@@ -17,11 +19,27 @@ export FUZZ_SEED="${FUZZ_SEED:-1}" FUZZ_RUNS="${FUZZ_RUNS:-20000}"
 start=$(date +%s)
 section() { printf '\n=== %s (%ss elapsed)\n' "$1" "$(( $(date +%s) - start ))"; }
 
+# gtest BINARY FILTER: runs the gtest binary with FILTER after checking that
+# each ':'-separated pattern of FILTER selects at least one test (gtest runs
+# "0 tests" and exits 0 on a filter that matches nothing).
+gtest() {
+  local bin=$1 filter=$2 pat n
+  IFS=':' read -ra pats <<<"$filter"
+  for pat in "${pats[@]}"; do
+    n=$("$bin" --gtest_list_tests --gtest_filter="$pat" | grep -c '^  ' || true)
+    if [[ $n -eq 0 ]]; then
+      echo "test.sh: gtest filter '$pat' selects no test in $bin" >&2
+      return 1
+    fi
+  done
+  "$bin" --gtest_filter="$filter"
+}
+
 section "build (RelWithDebInfo)"
 bash scripts/build.sh
 
 section "tests: release build"
-ctest --test-dir build --output-on-failure -j "$JOBS"
+ctest --test-dir build --output-on-failure --no-tests=error -j "$JOBS"
 
 section "tests: ASan + UBSan"
 SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
@@ -31,15 +49,19 @@ cmake --build build-asan -j "$JOBS"
 # interop is excluded here only because it re-runs etcd's Go code; our side of
 # it runs in the release build above.
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$JOBS" -LE 'interop|bench|package'
+  ctest --test-dir build-asan --output-on-failure --no-tests=error -j "$JOBS" -LE 'interop|bench|package'
 
 section "tests: TSan (multi-threaded tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 -fsanitize=thread" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" -DWAL_BUILD_BENCHMARKS=OFF -DWAL_BUILD_TOOLS=OFF \
   -DWAL_INSTALL=OFF >/dev/null
-cmake --build build-tsan -j "$JOBS" --target wal_tests
-TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" ./build-tsan/tests/wal_tests \
-  --gtest_filter='GroupCommit*:Pipelined*:*Pipeline*:FaultInjection.Async*:*LockTo*'
+cmake --build build-tsan -j "$JOBS" --target wal_tests wal_crash_tests
+export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
+gtest ./build-tsan/tests/wal_tests 'GroupCommit*:Pipelined*:*Pipeline*:Tickets.*:*LockTo*'
+# The threaded crash workloads (SaveAsync across cuts, the ticket callback)
+# and the fault test of a failed background sync.
+gtest ./build-tsan/tests/wal_crash_tests 'CrashEnumeration.ThreadedWorkloads:FaultInjection.AsyncSaveReportsAFailedSync'
+unset TSAN_OPTIONS
 
 if [ -f fuzz/run.sh ]; then
   section "fuzzers (${FUZZ_RUNS} executions each, seed ${FUZZ_SEED}, clang-14, ASan+UBSan)"

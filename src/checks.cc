@@ -2,6 +2,7 @@
 // a WAL object.
 #include <algorithm>
 
+#include "src/mutants.h"
 #include "src/proto.h"
 #include "src/record_reader.h"
 #include "src/wal_internal.h"
@@ -143,10 +144,18 @@ Result<bool> Repair(const std::string& dir, const Options& options) {
     WAL_RETURN_IF_ERROR(broken->WriteAt(off, std::span(buf.data(), n)));
     off += n;
   }
-  if (!options.unsafe_no_fsync) WAL_RETURN_IF_ERROR(broken->Sync());
+  // The copy (its bytes and its name) is durable before the cut is made: a
+  // power loss after the cut never takes the only copy of what it removed.
+  // (etcd syncs neither the copy's name nor, before the cut, its bytes.)
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairBrokenSync))
+    WAL_RETURN_IF_ERROR(broken->Sync());
   WAL_RETURN_IF_ERROR(broken->Close());
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairDirSync))
+    WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
   WAL_RETURN_IF_ERROR(f->Truncate(cut));
-  if (!options.unsafe_no_fsync) WAL_RETURN_IF_ERROR(f->Sync());
+  // Repair's answer (true) holds after a power loss: the torn tail stays cut.
+  if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipRepairTruncateSync))
+    WAL_RETURN_IF_ERROR(f->Sync());
   WAL_RETURN_IF_ERROR(f->Close());
   return true;
 }

@@ -22,6 +22,7 @@
 #include <limits>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <span>
 #include <unordered_set>
 #include <utility>
@@ -437,6 +438,7 @@ void MemFsState::RecoverFile(Inode& file, const std::string& path, const CrashPo
   uint64_t rng = policy.seed ^ Fnv1a(path);
   uint64_t n = end - first;
   uint64_t k = SplitMix64(rng) % (n + 1);
+  if (policy.keep_until) k = std::min(std::max(*policy.keep_until, first), end) - first;
   Image result;
   uint64_t kept_end;  // bytes [first, kept_end) came from the live image
   if (k == n) {
@@ -464,6 +466,7 @@ void MemFsState::RecoverFile(Inode& file, const std::string& path, const CrashPo
     uint64_t first_sector = first / kSectorSize;
     uint64_t last_sector = (kept_end - 1) / kSectorSize;
     uint64_t sector = (first_sector + SplitMix64(rng) % (last_sector - first_sector + 1)) * kSectorSize;
+    if (policy.hole_at) sector = *policy.hole_at / kSectorSize * kSectorSize;
     uint64_t hole_begin = std::max(sector, first);
     uint64_t hole_end = std::min(sector + kSectorSize, kept_end);
     if (hole_end > hole_begin) {
@@ -824,10 +827,12 @@ uint64_t MemFileSystem::op_count() const {
   return state_->ops;
 }
 
-std::vector<std::string> MemFileSystem::ListAllFiles() const {
-  std::lock_guard<std::mutex> l(state_->mu);
-  std::vector<std::string> out;
-  std::vector<std::pair<std::string, const Inode*>> stack{{"", state_->root.get()}};
+namespace {
+// Calls f(path, inode) for every regular file reachable through live entries
+// (requires mu).
+template <class F>
+void ForEachLiveFile(const Inode& root, F f) {
+  std::vector<std::pair<std::string, const Inode*>> stack{{"", &root}};
   while (!stack.empty()) {
     auto [path, dir] = stack.back();
     stack.pop_back();
@@ -836,11 +841,32 @@ std::vector<std::string> MemFileSystem::ListAllFiles() const {
       if (child->is_dir) {
         stack.emplace_back(std::move(child_path), child.get());
       } else {
-        out.push_back(std::move(child_path));
+        f(std::move(child_path), *child);
       }
     }
   }
+}
+}  // namespace
+
+std::vector<std::string> MemFileSystem::ListAllFiles() const {
+  std::lock_guard<std::mutex> l(state_->mu);
+  std::vector<std::string> out;
+  ForEachLiveFile(*state_->root, [&](std::string path, const Inode&) { out.push_back(std::move(path)); });
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+std::vector<UnsyncedRange> MemFileSystem::UnsyncedRanges() const {
+  std::lock_guard<std::mutex> l(state_->mu);
+  std::vector<UnsyncedRange> out;
+  std::unordered_set<const Inode*> seen;
+  ForEachLiveFile(*state_->root, [&](std::string path, const Inode& file) {
+    if (!seen.insert(&file).second) return;
+    auto [first, end] = Image::DiffRange(file.live, file.durable);
+    if (first != end) out.push_back(UnsyncedRange{std::move(path), first, end});
+  });
+  std::sort(out.begin(), out.end(),
+            [](const UnsyncedRange& a, const UnsyncedRange& b) { return a.path < b.path; });
   return out;
 }
 

@@ -12,14 +12,27 @@ namespace wal::internal {
 
 enum class Mutant : int {
   kNone = 0,
-  kSkipSaveSync,          // the fdatasync that acknowledges Save/Sync/SaveSnapshot
-  kSkipCutOldTailSync,    // cut: fdatasync of the finished segment
-  kSkipCutHeadSync,       // cut: fdatasync of the new segment's head before the rename
-  kSkipCutDirSync,        // cut: fsync of the directory after the rename
-  kSkipCreateFileSync,    // Create: fdatasync of the first segment
-  kSkipCreateTmpDirSync,  // Create: fsync of <dir>.tmp before it is renamed
-  kSkipCreateParentSync,  // Create: fsync of the parent after the rename
-  kSkipZeroToEnd,         // write-mode ReadAll: zeroing what follows the last valid record
+  kSkipSaveSync,                // the fdatasync that acknowledges Save/Sync/SaveSnapshot
+  kSkipCutOldTailSync,          // cut: fdatasync of the finished segment
+  kSkipCutHeadSync,             // cut: fdatasync of the new segment's head before the rename
+  kSkipCutDirSync,              // cut: fsync of the directory after the rename
+  kSkipCreateFileSync,          // Create: fdatasync of the first segment
+  kSkipCreateTmpDirSync,        // Create: fsync of <dir>.tmp before it is renamed
+  kSkipCreateParentSync,        // Create: fsync of the parent after the rename
+  kSkipZeroToEnd,               // write-mode ReadAll: zeroing what follows the last valid record
+  kSkipOverwriteBelowSnapshot,  // ReadAll: an entry at or below the snapshot keeps the stale tail (etcd v3.4)
+  kSkipTermOrderRule,           // ReadAll: entries with a term below the snapshot's or a predecessor's kept
+  kSkipPurgeDirSync,            // Purge: fsync of the directory after the removals
+  // Issue 15: the rest of the steps durability depends on.
+  kSkipZeroToEndSync,       // write-mode ReadAll: the fdatasync of the zeros before any append
+  kSkipCreateDirsSync,      // Create: fsync of each parent of a directory it creates (CreateDirAll)
+  kCutDirSyncBeforeRename,  // cut: the directory fsync moved before the rename (ordering)
+  kSkipHeadlessTailHead,    // write-mode ReadAll: no crc+metadata head on a headless tail before appends
+  kSkipOverwriteRule,       // ReadAll: an entry at index i no longer drops the collected entries >= i
+  kSkipZeroTailTornRule,    // reader: a damaged last record with only zeros after it is corruption
+  kSkipRepairBrokenSync,    // Repair: fdatasync of the .broken copy
+  kSkipRepairDirSync,       // Repair: fsync of the directory after creating the .broken copy
+  kSkipRepairTruncateSync,  // Repair: fdatasync of the segment after the truncate
   kCount,
 };
 

@@ -116,6 +116,10 @@ size_t EntryEncodedSize(const Entry& e) {
 }
 
 uint8_t* EncodeEntryHeader(const Entry& e, uint8_t* out) {
+  return EncodeEntryHeader(EntryView{e.term, e.index, e.type, e.data}, out);
+}
+
+uint8_t* EncodeEntryHeader(const EntryView& e, uint8_t* out) {
   // An enum is an int32 on the wire, sign-extended to 64 bits when negative.
   out = PutVarintField(out, 1, static_cast<uint64_t>(static_cast<int64_t>(e.type)));
   out = PutVarintField(out, 2, e.term);

@@ -43,6 +43,7 @@ uint8_t* EncodeEntry(const Entry& e, uint8_t* out);
 // Everything of EncodeEntry but the data bytes themselves (which follow):
 // at most kMaxEntryHeaderBytes.
 uint8_t* EncodeEntryHeader(const Entry& e, uint8_t* out);
+uint8_t* EncodeEntryHeader(const EntryView& e, uint8_t* out);
 inline constexpr size_t kMaxEntryHeaderBytes = 3 * (1 + 10) + 1 + 10;
 size_t HardStateEncodedSize(const HardState& s);
 uint8_t* EncodeHardState(const HardState& s, uint8_t* out);

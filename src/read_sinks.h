@@ -5,6 +5,7 @@
 //   void TruncateTo(size_t n);         drop entries n.. (n <= size())
 //   Status Append(const EntryView& e, uint64_t consumed, uint64_t total);
 //   uint64_t last_index() const;       index of the last kept entry (size() > 0)
+//   uint64_t term_at(size_t i) const;  term of kept entry i (i < size())
 // `consumed` and `total` are the bytes of segment read so far and the bytes
 // of all selected segments: from them a sink sizes its arrays once, close to
 // the final count, instead of doubling.
@@ -47,6 +48,7 @@ class VectorSink {
     return Status::Ok();
   }
   uint64_t last_index() const { return out_->back().index; }
+  uint64_t term_at(size_t i) const { return (*out_)[i].term; }
 
  private:
   void Grow(uint64_t consumed, uint64_t total);
@@ -61,6 +63,7 @@ class ArenaSink {
   void TruncateTo(size_t n) { out_->size_ = n; }
   Status Append(const EntryView& e, uint64_t consumed, uint64_t total);
   uint64_t last_index() const { return out_->views_[out_->size_ - 1].index; }
+  uint64_t term_at(size_t i) const { return out_->views_[i].term; }
 
  private:
   Result<char*> Store(size_t n, uint64_t consumed, uint64_t total);

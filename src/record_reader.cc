@@ -5,6 +5,7 @@
 
 #include "src/coding.h"
 #include "src/crc32c.h"
+#include "src/mutants.h"
 
 namespace wal::internal {
 
@@ -80,7 +81,8 @@ bool RecordDecoder::IsTorn(uint64_t data_offset, const uint8_t* data, size_t n) 
 }
 
 bool RecordDecoder::OnlyZerosAfter(uint64_t frame_end) {
-  if (!in_last_segment() || rule_ != TornWriteRule::kZeroTail) return false;
+  if (!in_last_segment() || rule_ != TornWriteRule::kZeroTail || MutantActive(Mutant::kSkipZeroTailTornRule))
+    return false;
   // A write torn at any byte or sector leaves its last sector partly old,
   // partly new or garbage; past that sector the preallocated segment was
   // never written and is all zeros. A damaged record with nothing but zeros

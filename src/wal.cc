@@ -194,6 +194,20 @@ struct WAL::Impl {
   uint64_t durable_index = 0;
   std::function<void(uint64_t)> on_durable;
   uint64_t reported_index = 0;  // last value handed to on_durable
+
+  // Tickets (SaveAsync): issued 1, 2, 3, ...; those not yet durable wait in
+  // `tickets` with the LSN that covers them, in order. on_ticket hears of
+  // (reported_ticket, durable_ticket] as durable, and of
+  // (reported_ticket, issued_ticket] with the stop error once stopped.
+  struct TicketLsn {
+    uint64_t ticket = 0;
+    uint64_t lsn = 0;
+  };
+  std::deque<TicketLsn> tickets;
+  uint64_t issued_ticket = 0;
+  uint64_t durable_ticket = 0;
+  uint64_t reported_ticket = 0;
+  TicketCallback on_ticket;
   std::thread syncer;
   bool syncer_stop = false;
   std::condition_variable syncer_cv;
@@ -222,6 +236,7 @@ struct WAL::Impl {
   Status Stop(Status s) {
     if (stopped.ok()) stopped = s;
     for (auto& w : waiters) w->cv.notify_one();  // every waiter returns the error
+    syncer_cv.notify_all();                      // outstanding tickets are reported failed
     return s;
   }
 
@@ -272,7 +287,8 @@ struct WAL::Impl {
     return Status::Ok();
   }
 
-  Status WriteEntry(const Entry& e) {
+  Status WriteEntry(const Entry& e) { return WriteEntry(EntryView{e.term, e.index, e.type, e.data}); }
+  Status WriteEntry(const EntryView& e) {
     uint8_t head[kMaxEntryHeaderBytes];
     const uint8_t* end = EncodeEntryHeader(e, head);
     WAL_RETURN_IF_ERROR(WriteRecord(kEntryType, true, std::span<const uint8_t>(head, end), e.data));
@@ -320,7 +336,50 @@ struct WAL::Impl {
       durable_index = pending.front().second;
       pending.pop_front();
     }
+    AdvanceTickets();
     if (on_durable && durable_index != reported_index) syncer_cv.notify_all();
+  }
+
+  // Moves durable_ticket past every ticket whose records are durable.
+  void AdvanceTickets() {
+    while (!tickets.empty() && tickets.front().lsn <= durable_lsn) {
+      durable_ticket = tickets.front().ticket;
+      tickets.pop_front();
+    }
+    if (MustReportTickets()) syncer_cv.notify_all();
+  }
+
+  // Issues the ticket of a SaveAsync whose records end at appended_lsn.
+  uint64_t IssueTicket() {
+    const uint64_t t = ++issued_ticket;
+    tickets.push_back(TicketLsn{t, appended_lsn});
+    AdvanceTickets();  // nothing new to sync: durable at once
+    return t;
+  }
+
+  // The LSN that makes `ticket` durable (0 if it already is).
+  uint64_t LsnOfTicket(uint64_t ticket) const {
+    if (ticket <= durable_ticket || tickets.empty()) return 0;
+    // Outstanding tickets are consecutive: tickets[k] is front + k.
+    return tickets[static_cast<size_t>(ticket - tickets.front().ticket)].lsn;
+  }
+
+  // Tickets up to this one are to be reported: the durable ones, or, once
+  // stopped, every one issued (those not durable with the error).
+  uint64_t ReportableTicket() const { return stopped.ok() ? durable_ticket : issued_ticket; }
+  bool MustReportTickets() const { return on_ticket && reported_ticket < ReportableTicket(); }
+
+  // Hands the pending ticket reports to on_ticket, without mu, in order.
+  void ReportTickets(std::unique_lock<std::mutex>& lk) {
+    auto cb = on_ticket;
+    const uint64_t from = reported_ticket + 1;
+    const uint64_t ok_to = durable_ticket;
+    const uint64_t to = ReportableTicket();
+    const Status err = stopped.ok() ? Status::Ok() : StoppedError();
+    reported_ticket = to;
+    lk.unlock();
+    for (uint64_t t = from; t <= to; ++t) cb(t, t <= ok_to ? Status::Ok() : err);
+    lk.lock();
   }
 
   // Group commit: returns once everything up to `lsn` is durable. One
@@ -449,8 +508,10 @@ struct WAL::Impl {
       // name appears, then the name (durable once the directory is synced).
       WAL_RETURN_IF_ERROR(TimedSync(c.old_file.get(), Mutant::kSkipCutOldTailSync, rs));
       WAL_RETURN_IF_ERROR(TimedSync(c.new_file.get(), Mutant::kSkipCutHeadSync, rs));
+      if (MutantActive(Mutant::kCutDirSyncBeforeRename)) WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
       WAL_RETURN_IF_ERROR(fs->Rename(c.tmp_path, c.final_path));
-      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync))
+      if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync) &&
+          !MutantActive(Mutant::kCutDirSyncBeforeRename))
         WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
     }
     // The last cut's head sync covered the tail (its new segment) already.
@@ -464,8 +525,12 @@ struct WAL::Impl {
     auto must_report = [&] { return on_durable && durable_index != reported_index; };
     auto must_sync = [&] { return requested_lsn > durable_lsn && stopped.ok(); };
     while (true) {
-      syncer_cv.wait(lk, [&] { return syncer_stop || must_sync() || must_report(); });
+      syncer_cv.wait(lk, [&] { return syncer_stop || must_sync() || must_report() || MustReportTickets(); });
       if (must_sync()) SyncTo(lk, requested_lsn).IgnoreError();  // a failure stops the WAL; callers see it
+      if (MustReportTickets()) {
+        ReportTickets(lk);
+        continue;
+      }
       if (must_report()) {
         // Whoever made it durable (this thread, a Save, WaitDurable, a cut),
         // the callback runs here, without the lock.
@@ -477,7 +542,7 @@ struct WAL::Impl {
         lk.lock();
         continue;
       }
-      if (syncer_stop && !must_sync()) return;
+      if (syncer_stop && !must_sync() && !MustReportTickets()) return;
     }
   }
 
@@ -530,12 +595,13 @@ struct WAL::Impl {
   // Writes the records of a Save and cuts if the segment is full; reports
   // whether raft requires them to be synced (raft.MustSync: a commit-only
   // change need not be).
-  Status AppendLocked(std::unique_lock<std::mutex>& lk, const HardState& st, std::span<const Entry> entries,
+  template <class E>
+  Status AppendLocked(std::unique_lock<std::mutex>& lk, const HardState& st, std::span<const E> entries,
                       bool* must_sync) {
     *must_sync = false;
     if (st.empty() && entries.empty()) return Status::Ok();
     *must_sync = !entries.empty() || st.vote != hard_state.vote || st.term != hard_state.term;
-    for (const Entry& e : entries) WAL_RETURN_IF_ERROR(WriteEntry(e));
+    for (const E& e : entries) WAL_RETURN_IF_ERROR(WriteEntry(e));
     WAL_RETURN_IF_ERROR(WriteState(st));
     if (!entries.empty()) pending.emplace_back(appended_lsn, entries.back().index);
     // etcd decides on the flushed size (not counting the write buffer); a
@@ -581,6 +647,12 @@ struct WAL::Impl {
     } else if (idx > start.index) {
       off = idx - start.index - 1;
     }
+    // The overwrite rule below the first index kept (the snapshot, or the
+    // OpenAtIndex index): the entry replaces one that is not returned, so
+    // every entry collected (all at higher indexes) is gone from the log.
+    // etcd v3.4 skips such a record without truncating and returns the
+    // stale tail (etcd-io/etcd#22442).
+    if (!off && !MutantActive(Mutant::kSkipOverwriteBelowSnapshot)) sink->TruncateTo(0);
     if (off) {
       if (*off > sink->size()) {
         return Status(StatusCode::kSliceOutOfRange,
@@ -589,7 +661,8 @@ struct WAL::Impl {
                           std::to_string((inclusive ? *base : start.index + 1) + sink->size()) + ") in " +
                           d.segment_name() + " at offset " + std::to_string(d.record_offset()));
       }
-      if (*off < sink->size()) sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
+      if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
+        sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
       WAL_RETURN_IF_ERROR(sink->Append(e, consumed, total));
     }
     enti = idx;
@@ -614,6 +687,8 @@ struct WAL::Impl {
     bool match = false;
     uint64_t base = at_index;
     uint64_t consumed = 0;
+    uint64_t tail_records = 0;   // valid records read in the tail segment
+    bool tail_only_crc = false;  // ... and they are a lone crc record (a head torn after it)
     RecordView rec;
     Status err;
     while (true) {
@@ -624,6 +699,7 @@ struct WAL::Impl {
       }
       if (!*r) break;
       consumed += d.record_frame_bytes();
+      if (d.in_last_segment()) tail_only_crc = ++tail_records == 1 && rec.type == kCrcType;
       auto where = [&] {
         return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
       };
@@ -679,6 +755,14 @@ struct WAL::Impl {
       // clean end so that appends follow valid data.
       if (write_mode || err.code() != StatusCode::kUnexpectedEof) return Fail(err);
     }
+    // Terms never decrease along a raft log, and every entry after the
+    // snapshot has a term >= the snapshot's: an entry that breaks this was
+    // written before a snapshot installed over a divergent log (and no
+    // append overwrote it yet). Cut the result before it; see wal.h.
+    if (const size_t keep = TermOrderedPrefix(*sink, inclusive ? 0 : start.term); keep < sink->size()) {
+      sink->TruncateTo(keep);
+      enti = keep > 0 ? sink->last_index() : start.index;  // inclusive keeps its first entry
+    }
     if (inclusive && enti < at_index) {
       return Fail(Status(
           StatusCode::kIndexNotFound,
@@ -700,7 +784,10 @@ struct WAL::Impl {
     // Write mode (etcd swallows kSnapshotNotFound here). Zero everything
     // after the last valid record of the tail: bytes past a zero length word
     // may be a torn write that later appends must not leave half-covered.
-    const uint64_t off = d.last_valid_offset();
+    // A tail whose only record is a crc record is a head torn before its
+    // metadata record: it is rewritten whole (below), so that the segment
+    // never holds appends without its metadata.
+    const uint64_t off = tail_only_crc ? 0 : d.last_valid_offset();
     auto size = tail()->Size();
     if (!size.has_value()) return Fail(size.error());
     if (!MutantActive(Mutant::kSkipZeroToEnd)) {
@@ -709,13 +796,13 @@ struct WAL::Impl {
       // Make the zeros durable before anything is appended over them: if an
       // append were torn while the old bytes were still on disk, stale
       // frames could follow it (ALICE, etcd #6378). etcd does not sync here.
-      if (s.ok() && !options.unsafe_no_fsync) s = tail()->Sync();
+      if (s.ok() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipZeroToEndSync)) s = tail()->Sync();
       if (!s.ok()) return Fail(s);
     }
     crc = d.crc();
     writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
     state = State::kAppending;
-    if (off == 0) {
+    if (off == 0 && !MutantActive(Mutant::kSkipHeadlessTailHead)) {
       // The tail holds no valid record at all (its head was lost to damage;
       // our own cuts never leave a headless segment). Give it a crc and a
       // metadata record before any append, so that a reader or Repair
@@ -732,6 +819,19 @@ struct WAL::Impl {
   Status Fail(Status s) {
     state = State::kFailed;
     return s;
+  }
+
+  // How many of the sink's entries (from the first) have terms >= `floor`
+  // and never lower than the entry before.
+  template <class Sink>
+  static size_t TermOrderedPrefix(const Sink& sink, uint64_t floor) {
+    if (MutantActive(Mutant::kSkipTermOrderRule)) return sink.size();
+    for (size_t i = 0; i < sink.size(); ++i) {
+      const uint64_t t = sink.term_at(i);
+      if (t < floor) return i;
+      floor = t;
+    }
+    return sink.size();
   }
 };
 
@@ -783,7 +883,8 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   // leaves a half-initialised WAL directory (etcd #5270).
   const std::string tmp = dir + ".tmp";
   WAL_RETURN_IF_ERROR(RemoveAll(fs, tmp));
-  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync));
+  WAL_RETURN_IF_ERROR(CreateDirAll(fs, tmp, 0700, /*sync_parents=*/!options.unsafe_no_fsync &&
+                                                      !MutantActive(Mutant::kSkipCreateDirsSync)));
 
   auto impl = std::make_unique<Impl>();
   impl->options = options;
@@ -867,44 +968,82 @@ Result<ReadAllArenaResult> WAL::ReadAllArena() {
   return out;
 }
 
-Status WAL::Save(const HardState& state, std::span<const Entry> entries) {
-  std::unique_lock<std::mutex> lk(impl_->mu);
-  WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
-  bool must_sync;
-  WAL_RETURN_IF_ERROR(impl_->AppendLocked(lk, state, entries, &must_sync));
-  if (!must_sync) return Status::Ok();
-  return impl_->SyncTo(lk, impl_->appended_lsn);
-}
+namespace {
 
-Result<uint64_t> WAL::SaveAsync(const HardState& state, std::span<const Entry> entries) {
-  std::unique_lock<std::mutex> lk(impl_->mu);
-  Impl& w = *impl_;
+template <class E>
+Status SaveImpl(WAL::Impl& w, const HardState& state, std::span<const E> entries) {
+  std::unique_lock<std::mutex> lk(w.mu);
   WAL_RETURN_IF_ERROR(w.CheckAppendable());
   bool must_sync;
   WAL_RETURN_IF_ERROR(w.AppendLocked(lk, state, entries, &must_sync));
+  if (!must_sync) return Status::Ok();
+  return w.SyncTo(lk, w.appended_lsn);
+}
+
+template <class E>
+Result<uint64_t> SaveAsyncImpl(WAL::Impl& w, const HardState& state, std::span<const E> entries) {
+  std::unique_lock<std::mutex> lk(w.mu);
+  WAL_RETURN_IF_ERROR(w.CheckAppendable());
+  bool must_sync;
+  WAL_RETURN_IF_ERROR(w.AppendLocked(lk, state, entries, &must_sync));
+  const uint64_t ticket = w.IssueTicket();
   if (w.appended_lsn > w.durable_lsn) {
     w.requested_lsn = std::max(w.requested_lsn, w.appended_lsn);
-    if (!w.syncer.joinable()) w.syncer = std::thread([&w] { w.RunSyncer(); });
     w.syncer_cv.notify_all();
   }
-  return w.appended_lsn;
+  if (!w.syncer.joinable() && (w.appended_lsn > w.durable_lsn || w.on_ticket)) {
+    w.syncer = std::thread([&w] { w.RunSyncer(); });
+  }
+  return ticket;
+}
+
+}  // namespace
+
+Status WAL::Save(const HardState& state, std::span<const Entry> entries) {
+  return SaveImpl(*impl_, state, entries);
+}
+
+Status WAL::SaveViews(const HardState& state, std::span<const EntryView> entries) {
+  return SaveImpl(*impl_, state, entries);
+}
+
+Result<uint64_t> WAL::SaveAsync(const HardState& state, std::span<const Entry> entries) {
+  return SaveAsyncImpl(*impl_, state, entries);
+}
+
+Result<uint64_t> WAL::SaveAsyncViews(const HardState& state, std::span<const EntryView> entries) {
+  return SaveAsyncImpl(*impl_, state, entries);
 }
 
 Status WAL::WaitDurable(uint64_t ticket) {
   std::unique_lock<std::mutex> lk(impl_->mu);
-  if (impl_->state != Impl::State::kAppending && impl_->state != Impl::State::kClosed) {
-    return impl_->CheckAppendable();
+  Impl& w = *impl_;
+  if (ticket > w.issued_ticket) {
+    return Status(StatusCode::kInvalidArgument,
+                  "wal: WaitDurable: ticket " + std::to_string(ticket) +
+                      " was never issued (last: " + std::to_string(w.issued_ticket) + ")");
   }
-  if (impl_->state == Impl::State::kClosed) {
-    return impl_->durable_lsn >= ticket ? Status::Ok()
-                                        : Status(StatusCode::kFailedPrecondition, "wal: closed");
+  if (ticket <= w.durable_ticket) return Status::Ok();
+  if (w.state != Impl::State::kAppending) {
+    if (w.state == Impl::State::kClosed) return Status(StatusCode::kFailedPrecondition, "wal: closed");
+    return w.CheckAppendable();
   }
-  return impl_->SyncTo(lk, ticket);
+  return w.SyncTo(lk, w.LsnOfTicket(ticket));
 }
 
 uint64_t WAL::DurableIndex() const {
   std::lock_guard<std::mutex> l(impl_->mu);
   return impl_->durable_index;
+}
+
+void WAL::SetTicketCallback(TicketCallback callback) {
+  std::lock_guard<std::mutex> l(impl_->mu);
+  Impl& w = *impl_;
+  w.on_ticket = std::move(callback);
+  w.reported_ticket = w.ReportableTicket();
+  if (w.on_ticket && w.state == Impl::State::kAppending && !w.syncer.joinable()) {
+    w.syncer = std::thread([&w] { w.RunSyncer(); });
+  }
 }
 
 void WAL::SetDurableCallback(std::function<void(uint64_t)> callback) {

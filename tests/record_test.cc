@@ -172,6 +172,9 @@ TEST(RecordTest, WriteRecord) {
   SegmentBuilder b;
   b.Record(0xABCD, true, data);
   const std::string& bytes = b.bytes();
+  // The golden frame, from an independent encoder (see golden_test.cc):
+  // length 0x18, no pad; type 0xABCD, crc32c("Hello world!") = 0x7B98E751.
+  EXPECT_EQ(testutil::Hex(bytes), "180000000000000008cdd70210d1cee3dc071a0c48656c6c6f20776f726c6421");
   ASSERT_EQ(bytes.size() % 8, 0u);
   const uint64_t word = internal::DecodeFixed64LE(reinterpret_cast<const uint8_t*>(bytes.data()));
   const uint64_t rec_len = word & internal::kFrameLengthMask;

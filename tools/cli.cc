@@ -17,8 +17,8 @@ constexpr const char* kFooter = R"(Exit codes:
   2  corruption, not a WAL directory, or a failed verify (a torn tail too)
   3  I/O error, permission denied, or no such directory
   4  locked: another process holds the WAL's lock
-walctl never modifies a WAL, except `walctl repair` without --dry-run
-(and `walctl demo`, which creates its own).)";
+walctl never modifies a WAL, except `walctl repair` and `walctl purge`
+without --dry-run (and `walctl demo`, which creates its own).)";
 
 }  // namespace
 
@@ -28,8 +28,9 @@ int Main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "walctl 0.1.0");
   std::vector<Command> commands = {
-      AddDumpCommand(app), AddRecordsCommand(app), AddVerifyCommand(app), AddRepairCommand(app),
-      AddInfoCommand(app), AddDemoCommand(app),    AddBenchCommand(app),  AddHoldLockCommand(app),
+      AddDumpCommand(app),   AddRecordsCommand(app), AddVerifyCommand(app),
+      AddRepairCommand(app), AddPurgeCommand(app),   AddInfoCommand(app),
+      AddDemoCommand(app),   AddBenchCommand(app),   AddHoldLockCommand(app),
   };
   for (Command& c : commands) c.app->footer(kFooter);
   // One line, as every other error: "walctl: <what>: <where>".

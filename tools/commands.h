@@ -20,6 +20,7 @@ Command AddDumpCommand(CLI::App& parent);
 Command AddRecordsCommand(CLI::App& parent);
 Command AddVerifyCommand(CLI::App& parent);
 Command AddRepairCommand(CLI::App& parent);
+Command AddPurgeCommand(CLI::App& parent);
 Command AddInfoCommand(CLI::App& parent);
 Command AddDemoCommand(CLI::App& parent);
 Command AddBenchCommand(CLI::App& parent);

@@ -21,7 +21,10 @@ Status PlaceInclusive(wal::Entry&& e, uint64_t* base, std::vector<wal::Entry>* e
   const uint64_t idx = e.index;
   // A log that starts at raft index 1 (etcd v2+) read from index 0.
   if (*base == 0 && ents->empty() && idx == 1) *base = 1;
-  if (idx < *base) return Status::Ok();
+  if (idx < *base) {
+    ents->clear();  // it replaces an entry before the first kept: all kept entries are gone
+    return Status::Ok();
+  }
   const uint64_t off = idx - *base;
   if (off > ents->size()) {
     return Status(StatusCode::kSliceOutOfRange, "entry index " + std::to_string(idx) +
@@ -94,6 +97,16 @@ class Reader {
 
   wal::Result<LogReadResult> Finish() {
     if (opt_.mode == LogReadOptions::Mode::kInclusive) {
+      // ReadAll's term-order rule: cut before the first entry whose term is
+      // lower than its predecessor's.
+      auto& ents = out_.data.entries;
+      for (size_t i = 1; i < ents.size(); ++i) {
+        if (ents[i].term < ents[i - 1].term) {
+          ents.resize(i);
+          out_.last_index = ents.back().index;
+          break;
+        }
+      }
       const uint64_t last = out_.last_index.value_or(0);
       if (last < opt_.at_index) {
         return Status(StatusCode::kIndexNotFound, "index " + std::to_string(opt_.at_index) +

@@ -7,7 +7,11 @@
 # Builds small deterministic logs with `walctl demo` (hidden flags), then
 # checks golden outputs, every bad-input case (exit code and the one-line
 # "walctl: <what>: <where>" error), repair followed by verify, and that
-# --dry-run and the read-only commands leave every byte unchanged.
+# --dry-run and the read-only commands leave every byte unchanged. Every
+# walctl run has its exit status checked (a sanitizer abort fails), and a
+# missing tool (python3 for the JSON checks, setpriv from util-linux for the
+# permission checks as root) is a failure, never a skip: scripts/deps.sh
+# installs them.
 set -euo pipefail
 
 W=${1:?usage: walctl_test.sh path/to/walctl}
@@ -27,15 +31,10 @@ cd "$T"
 
 passed=0
 failed=0
-skipped=0
 ok() { passed=$((passed + 1)); }
 fail() {
   failed=$((failed + 1))
   echo "FAIL: $*" >&2
-}
-skip() {
-  skipped=$((skipped + 1))
-  echo "SKIP: $*" >&2
 }
 
 # run CMD...: runs with a timeout (no hang allowed); sets rc, keeps out/err.
@@ -95,15 +94,61 @@ unchanged() {  # NAME DIR DIGEST_BEFORE
   if [[ $(digest "$2") == "$3" ]]; then ok; else fail "$1: $2 was modified"; fi
 }
 
-# The offset of the frame holding entry INDEX in walctl records' output.
-# (walctl exits 2 on a log with bad records; the listing is still complete.)
-entry_offset() {  # DIR INDEX
-  "$W" records "$1" >"$T/records.out" 2>/dev/null || true
-  awk -v want="entry: index=$2 " 'index($0, want) { sub(/^ *offset=/, ""); sub(/ .*/, ""); print; exit }' "$T/records.out"
+# A field of the frame holding entry INDEX in walctl records' output. walctl
+# exits 2 on a log with bad records (the listing is still complete); any
+# other status, or no such entry, aborts the whole test (set -e).
+entry_field() {  # DIR INDEX AWK-PROGRAM
+  local rc=0 v
+  "$W" records "$1" >"$T/records.out" 2>/dev/null || rc=$?
+  if [[ $rc -ne 0 && $rc -ne 2 ]]; then
+    echo "FAIL: walctl records $1: exit $rc" >&2
+    return 1
+  fi
+  v=$(awk -v want="entry: index=$2 " "$3" "$T/records.out")
+  if [[ -z $v ]]; then
+    echo "FAIL: walctl records $1 lists no entry $2" >&2
+    return 1
+  fi
+  echo "$v"
 }
-entry_len() {  # DIR INDEX
-  "$W" records "$1" >"$T/records.out" 2>/dev/null || true
-  awk -v want="entry: index=$2 " 'index($0, want) { sub(/.* len=/, ""); sub(/ .*/, ""); print; exit }' "$T/records.out"
+entry_offset() { entry_field "$1" "$2" 'index($0, want) { sub(/^ *offset=/, ""); sub(/ .*/, ""); print; exit }'; }
+entry_len() { entry_field "$1" "$2" 'index($0, want) { sub(/.* len=/, ""); sub(/ .*/, ""); print; exit }'; }
+
+# json_valid NAME WANT_RC CMD...: CMD exits WANT_RC and prints valid JSON.
+json_valid() {
+  local name=$1 want=$2 rcs
+  shift 2
+  set +e
+  timeout 60 "$@" 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'
+  rcs=("${PIPESTATUS[@]}")
+  set -e
+  if [[ ${rcs[0]} -ne $want ]]; then
+    fail "$name: walctl exit ${rcs[0]}, want $want"
+  elif [[ ${rcs[1]} -ne 0 ]]; then
+    fail "$name: not valid JSON"
+  else
+    ok
+  fi
+}
+
+# A `walctl hold-lock` in the background: start_holder DIR, then
+# stop_holder, which requires that it was still running (killed by our
+# SIGTERM, status 143), not dead by itself.
+start_holder() {
+  "$W" hold-lock "$1" --seconds 30 >"$T/hold.out" 2>&1 &
+  holder=$!
+  for _ in $(seq 200); do
+    grep -q '^locked' "$T/hold.out" 2>/dev/null && break
+    sleep 0.05
+  done
+  if grep -q '^locked' "$T/hold.out"; then ok; else fail "hold-lock $1 never said it holds the locks: $(cat "$T/hold.out")"; fi
+}
+stop_holder() {
+  local rc=0
+  kill "$holder" 2>/dev/null || true
+  wait "$holder" 2>/dev/null || rc=$?
+  holder=""
+  if [[ $rc -eq 143 ]]; then ok; else fail "hold-lock: exit $rc, want 143 (still running until killed)"; fi
 }
 
 SMALL=(--entries 20 --entry-size 24 --batch 5 --segment-size 4096 --cut-every 2 --seed 7 --snapshot-at 12)
@@ -149,20 +194,12 @@ golden "info" info.txt 0 "$W" info g
 golden "verify" verify.txt 0 "$W" verify g
 check "dump --data raw" 0 "e1:" "$W" dump g --data raw
 if command -v python3 >/dev/null 2>&1; then
-  for cmd in "dump g --format json" "records g --format json" "dump nope --format json"; do
-    set +e
-    $W $cmd 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'
-    r=${PIPESTATUS[1]}
-    set -e
-    [[ $r -eq 0 ]] && ok || fail "not valid JSON: walctl $cmd"
-  done
-  set +e
-  "$W" dump $'we"ird\x01\xff\xc3\xa9' --format json 2>/dev/null | python3 -c 'import json,sys; json.load(sys.stdin)'
-  r=${PIPESTATUS[1]}
-  set -e
-  [[ $r -eq 0 ]] && ok || fail "JSON error object with odd bytes in the path is not valid JSON"
+  json_valid "json: dump" 0 "$W" dump g --format json
+  json_valid "json: records" 0 "$W" records g --format json
+  json_valid "json: error object" 3 "$W" dump nope --format json
+  json_valid "json: error object with odd bytes in the path" 3 "$W" dump $'we"ird\x01\xff\xc3\xa9' --format json
 else
-  skip "JSON validity (no python3)"
+  fail "JSON validity: python3 is missing (scripts/deps.sh installs it)"
 fi
 check "verify at snapshot 12" 0 "snapshot: index=12 term=1 found" "$W" verify g --snapshot-index 12 --snapshot-term 1
 check "dump --at-index 0 = whole log" 0 "entries: 20 \(index 1..20\)" "$W" dump g --at-index 0
@@ -234,26 +271,19 @@ if [[ $(id -u) -ne 0 || ${#AS[@]} -gt 0 ]]; then
   check "info without write access reports the lock as unknown" 0 "locked: unknown" "${AS[@]}" "$W" info perm
   unchanged "permission cases" perm "$before"
 else
-  skip "permission denied (root without setpriv)"
+  fail "permission denied: running as root and setpriv (util-linux) is missing or cannot drop to uid 65534 (scripts/deps.sh installs util-linux)"
 fi
 
 # locked: another process holds the segment locks.
 cp -r g lk
-"$W" hold-lock lk --seconds 30 >"$T/hold.out" 2>&1 &
-holder=$!
-for _ in $(seq 200); do
-  grep -q '^locked' "$T/hold.out" && break
-  sleep 0.05
-done
+start_holder lk
 before=$(digest lk)
 check "repair of a locked WAL" 4 "^walctl: the WAL is locked by another process \(open for writing\): lk/$seg1$" "$W" repair lk
 check "info shows the lock" 0 "locked: yes, 2 of 2 segments" "$W" info lk
 check "second locker" 4 "locked by another process" "$W" hold-lock lk --seconds 0
 check "dump of a locked WAL (no lock needed)" 0 "entries: 20" "$W" dump lk
 unchanged "locked WAL" lk "$before"
-kill "$holder" 2>/dev/null || true
-wait "$holder" 2>/dev/null || true
-holder=""
+stop_holder
 
 # ---------------------------------------------------------------- corruption in synced data
 cp -r g crc
@@ -329,5 +359,24 @@ else
   fail "zeroed sector: entry 6 does not span a whole sector (off=$off len=$len)"
 fi
 
-echo "walctl_cli: $passed passed, $failed failed, $skipped skipped"
-[[ $failed -eq 0 ]]
+# purge: etcd's rule (keep --keep, stop at the first locked segment).
+check "demo for purge" 0 "check: all" "$W" demo pg --entries 400 --entry-size 200 --batch 50 --segment-size 16384 --no-fsync
+nseg=$(ls pg/*.wal | wc -l)
+if ((nseg >= 3)); then
+  before=$(digest pg)
+  check "purge --dry-run" 0 "would remove $((nseg - 1)) of $nseg segments; 1 left" "$W" purge pg --keep 1 --dry-run
+  unchanged "purge --dry-run" pg "$before"
+  newest2=$(ls pg/*.wal | tail -2)
+  start_holder pg
+  check "purge: a locked WAL loses nothing" 0 "removed 0 of $nseg segments; $nseg left \(the oldest left is locked" "$W" purge pg --keep 1
+  stop_holder
+  check "purge" 0 "removed $((nseg - 2)) of $nseg segments; 2 left" "$W" purge pg --keep 2
+  [[ $(ls pg/*.wal) == "$newest2" ]] && ok || fail "purge: expected the 2 newest segments to stay"
+  check "purge again: nothing to do" 0 "removed 0 of 2 segments" "$W" purge pg --keep 2
+else
+  fail "demo for purge: want at least 3 segments, got $nseg"
+fi
+check "purge: missing directory" 3 "" "$W" purge does-not-exist --keep 1
+
+echo "walctl_cli: $passed passed, $failed failed"
+[[ $failed -eq 0 && $passed -gt 0 ]]

@@ -54,6 +54,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -79,6 +80,23 @@ struct CrashPolicy {
   uint64_t seed = 0;
   // kTearLastSector: tear to zeros instead of random garbage.
   bool tear_with_zeros = false;
+  // Deterministic variants, for exhaustive enumeration. With keep_until
+  // (kKeepRandomPrefix, kTearLastSector, kReorderHole) k is not drawn: the
+  // kept unsynced range of every file ends at absolute offset
+  // min(max(keep_until, f), e) (at e the live image is kept exactly,
+  // including a shrink). With hole_at, kReorderHole reverts the sector that
+  // holds that absolute offset (nothing if it is outside the kept range).
+  // Garbage in a torn sector still comes from `seed`.
+  std::optional<uint64_t> keep_until;
+  std::optional<uint64_t> hole_at;
+};
+
+// A file whose live and durable images differ in [first, end) (see the crash
+// model above): what a crash may keep or lose.
+struct UnsyncedRange {
+  std::string path;
+  uint64_t first = 0;
+  uint64_t end = 0;
 };
 
 // The mutating operations, in the order op_count() counts them.
@@ -150,6 +168,9 @@ class MemFileSystem final : public FileSystem {
   // Test inspection and fixtures; none of these counts as an op.
   // Every regular file reachable through live entries, as "/a/b", sorted.
   std::vector<std::string> ListAllFiles() const;
+  // Every file reachable through live entries whose unsynced range is not
+  // empty, sorted by path (a file with several names once).
+  std::vector<UnsyncedRange> UnsyncedRanges() const;
   // The live contents of a file.
   Result<std::string> ReadFileToString(const std::string& path) const;
   // The durable contents of the file currently at `path` (what

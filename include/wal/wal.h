@@ -31,6 +31,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "wal/file_system.h"
@@ -149,9 +150,21 @@ class WAL {
   WAL& operator=(const WAL&) = delete;
 
   // Reads every record of the selected segments (see Open) and returns the
-  // last metadata, the last hard state and the entries: an entry at an index
-  // already read replaces it and drops the entries after it (raft log
-  // overwrite). Once only. Errors: kDecoderNotFound (not in read mode),
+  // last metadata, the last hard state and the entries, by raft's rules
+  // (doc/recovery.md, "Which entries ReadAll returns"):
+  //  - Overwrite: an entry record at index i drops every entry already
+  //    collected at index >= i, also when i is at or below the snapshot
+  //    index (then nothing collected survives). A raft truncation is simply
+  //    the next append at a lower index. (etcd v3.4 skips records at or
+  //    below the snapshot without truncating: etcd-io/etcd#22442.)
+  //  - Terms never decrease along a log: the result is cut before the first
+  //    entry whose term is lower than the opened snapshot's term or than the
+  //    term of an entry before it. So a snapshot installed over a divergent
+  //    log (SaveSnapshot({25,5}) over entries 26..30 of term 1) reads back
+  //    without the stale tail even if no append followed it. Entries above a
+  //    local snapshot (term >= its term) are kept.
+  // last_index() is then the index of the last entry returned (the snapshot
+  // index if none). Once only. Errors: kDecoderNotFound (not in read mode),
   // kCrcMismatch, kCorruption, kUnexpectedEof (torn tail; in append mode:
   // call Repair and reopen), kMetadataConflict, kSnapshotMismatch,
   // kSnapshotNotFound (OpenForRead only), kSliceOutOfRange (a gap),
@@ -170,6 +183,16 @@ class WAL {
   // state with no entries. Cuts to a new segment once the flushed size of the
   // tail reaches Options::segment_size_bytes.
   Status Save(const HardState& state, std::span<const Entry> entries);
+  // Save without a copy: the entries' data is owned by the caller (e.g. a
+  // raft engine's own buffers) and only needs to stay valid for the call;
+  // it is encoded straight into the write buffer. Same records, same
+  // durability, same cut rule as the Entry overload. (A template only so
+  // that Save(state, {}) still picks the Entry overload; V is always
+  // EntryView.)
+  template <class V = EntryView>
+  Status Save(const HardState& state, std::span<const std::type_identity_t<V>> entries) {
+    return SaveViews(state, entries);
+  }
   // Pipelined durability, in the spirit of etcd raft's AsyncStorageWrites:
   // appends like Save (same records, same cut rule) but returns as soon as
   // the records are in the write buffer, with a ticket. A background thread
@@ -179,10 +202,34 @@ class WAL {
   // durable; the callback, if set, is called (on the syncer thread, without
   // any WAL lock held) each time DurableIndex() advances, whichever call made
   // the entries durable (SaveAsync's syncer, Save, Sync, WaitDurable, a cut).
+  //
+  // Tickets: every SaveAsync call returns a new ticket, 1, 2, 3, ... in call
+  // order for the life of this WAL object, also when it writes nothing (an
+  // empty state and no entries: durable once every earlier ticket is).
   Result<uint64_t> SaveAsync(const HardState& state, std::span<const Entry> entries);
+  // SaveAsync without a copy; the data must stay valid for the call only.
+  template <class V = EntryView>
+  Result<uint64_t> SaveAsync(const HardState& state, std::span<const std::type_identity_t<V>> entries) {
+    return SaveAsyncViews(state, entries);
+  }
+  // Errors: kInvalidArgument for a ticket this WAL never issued; the stop
+  // error once the WAL stopped; kFailedPrecondition after Close if the
+  // ticket did not become durable.
   Status WaitDurable(uint64_t ticket);
   uint64_t DurableIndex() const;
   void SetDurableCallback(std::function<void(uint64_t durable_index)> callback);
+  // The completion a raft engine needs for each append: called once for
+  // every ticket, in ticket order, exactly once, on the syncer thread and
+  // without any WAL lock held (the callback may call WAL methods, but must
+  // not block on a ticket that comes after its own). OK means the ticket's
+  // records are durable, whichever call made them so (the syncer, Save,
+  // Sync, WaitDurable, SaveSnapshot, a cut, Close). Once the WAL has stopped
+  // after a write or sync failure, every outstanding ticket is reported with
+  // that error. Close delivers every outstanding report before it returns.
+  // Set it before the first SaveAsync (tickets issued before it are not
+  // reported).
+  using TicketCallback = std::function<void(uint64_t ticket, const Status& status)>;
+  void SetTicketCallback(TicketCallback callback);
 
   // The seed's single-record appends; no sync, no cut.
   Status SaveEntry(const Entry& entry);
@@ -196,8 +243,10 @@ class WAL {
   // records, synced, renamed into place, directory synced.
   Status Cut();
   // Releases the locks of segments that hold only entries below `index`, so
-  // that an external purger may delete them (etcd's rule: keep the segment
-  // before the first one whose first index >= index).
+  // that Purge (or etcd's purger) may delete them (etcd's rule: keep the
+  // segment before the first one whose first index >= index). The usual
+  // pattern to bound disk: SaveSnapshot(snap), ReleaseLockTo(snap.index),
+  // Purge(dir, keep).
   Status ReleaseLockTo(uint64_t index);
   // Syncs (in append mode), releases every lock, removes an unused prepared
   // segment. Idempotent.
@@ -211,6 +260,8 @@ class WAL {
   struct Impl;
 
  private:
+  Status SaveViews(const HardState& state, std::span<const EntryView> entries);
+  Result<uint64_t> SaveAsyncViews(const HardState& state, std::span<const EntryView> entries);
   explicit WAL(std::unique_ptr<Impl> impl);
   std::unique_ptr<Impl> impl_;
 };
@@ -226,6 +277,28 @@ bool Exist(const std::string& dir, const Options& options);
 // (e.g. a CRC mismatch in a complete record), which Repair must not touch.
 // Errors: kFileNotFound, kLocked (the WAL is open for writing), kIoError.
 Result<bool> Repair(const std::string& dir, const Options& options = {});
+
+// Removes the oldest *.wal segments of `dir` while more than `max_segments`
+// remain, stopping at the first one that is locked (by this process's WAL,
+// by another process, or by etcd). Syncs the directory. Returns the names
+// removed, oldest first.
+//
+// It removes only from the front, so the segments left always form a
+// continuous sequence; a WAL keeps the locks of the segments it still needs
+// (all of them, until ReleaseLockTo), so a purge after SaveSnapshot +
+// ReleaseLockTo(snap.index) removes exactly the released ones and the log
+// still opens at that snapshot. A crash during a purge leaves a prefix of
+// the removals done (each unlink is atomic). Removing a file is not
+// durable until the directory is synced: after a crash before that sync, a
+// removed segment may reappear, which is harmless (it is older than every
+// segment kept). Errors: kFileNotFound (no such directory), kIoError.
+Result<std::vector<std::string>> Purge(const std::string& dir, size_t max_segments,
+                                       const Options& options = {});
+// What Purge would remove now (the same walk, taking and dropping each lock,
+// removing nothing): for a dry run. Another process may take or drop a lock
+// before a later Purge.
+Result<std::vector<std::string>> PlanPurge(const std::string& dir, size_t max_segments,
+                                           const Options& options = {});
 
 // Checks the segments selected for `snap` without locking: CRC chain,
 // metadata consistency, record types, and that `snap` was recorded. A torn

@@ -51,6 +51,15 @@ EQUIVALENCES = {
         "an op on a closed WAL (a Save after Close, a second Close): etcd v3.4 touches the closed file and fails "
         "with an os error (Other: 'file already closed', 'bad file descriptor'); we refuse with "
         "FailedPrecondition ('wal: closed') and a second Close is a no-op returning OK.",
+    "E11-overwrite-below-snapshot":
+        "an entry record at or below the snapshot index after entries above it (a raft overwrite from below the "
+        "snapshot): etcd v3.4 skips the record and returns the stale entries above it (etcd-io/etcd#22442); we "
+        "drop everything collected at >= its index. Confirmed: our entries are a strict prefix of etcd's and "
+        "equal an independent replay of the record stream with raft's rules (walfmt.raft_replay).",
+    "E12-term-below-snapshot-or-predecessor":
+        "entries after the snapshot whose term is below the snapshot's or a preceding entry's (a snapshot "
+        "installed over a divergent log): etcd returns them, we cut the result before the first one. Confirmed "
+        "as E11.",
     "E7-missing-directory":
         "a WAL directory that does not exist: etcd Other ('open DIR: no such file or directory') <-> our "
         "FileNotFound.",
@@ -280,6 +289,25 @@ class Context:
 
     # -- the table ------------------------------------------------------------
 
+    def confirm_raft_rules(self, kind, etcd_ents, our_ents):
+        """Rows E11/E12: ours is what raft's rules make of the record stream,
+        and etcd's differs only by the stale entries after it."""
+        if len(our_ents) >= len(etcd_ents) or etcd_ents[:len(our_ents)] != our_ents:
+            return None
+        datas = [(n, tools.read_file(os.path.join(self.dir, n))) for n in self.selected(kind)]
+        try:
+            want = walfmt.raft_replay(datas, self.snap)
+        except ValueError:
+            return None
+        if want is None or want != [(e["index"], e["term"]) for e in our_ents]:
+            return None
+        first_dropped = etcd_ents[len(our_ents)]
+        # E11 when the overwrite rule alone explains it, else E12.
+        rule = "E11-overwrite-below-snapshot" if walfmt.raft_replay(datas, self.snap, term_rule=False) == want \
+            else "E12-term-below-snapshot-or-predecessor"
+        return Verdict(True, rule, "etcd returns %d stale entries from index %d" %
+                       (len(etcd_ents) - len(our_ents), first_dropped["index"]))
+
     def compare(self, kind, e, o):
         ne, no = normalize(kind, e), normalize(kind, o)
         if ne == no:
@@ -290,6 +318,12 @@ class Context:
 
         if kind == "read-read" and ec == oc == "SnapshotNotFound":
             return Verdict(True, "E1-snapshot-not-found-data")
+
+        if kind in ("read-read", "read-write") and ec == oc and ec in (None, "UnexpectedEof") \
+                and (ne["metadata"], ne["hard_state"]) == (no["metadata"], no["hard_state"]):
+            v = self.confirm_raft_rules(kind, ne["entries"], no["entries"])
+            if v is not None:
+                return v
 
         if ec == "Other" and oc == "FileNotFound" and not os.path.exists(self.dir) \
                 and "no such file or directory" in em:

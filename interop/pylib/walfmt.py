@@ -228,3 +228,75 @@ def proto_walk(buf):
         return "ok"
     except ValueError as e:
         return str(e)
+
+
+def _fields(buf):
+    """Varint and length-delimited fields of a protobuf message: {num: value}
+    (the last one wins, as in protobuf). Raises ValueError on bad bytes."""
+    out, i, n = {}, 0, len(buf)
+
+    def varint_at():
+        nonlocal i
+        v, shift = 0, 0
+        while True:
+            if i >= n or shift >= 64:
+                raise ValueError("bad varint")
+            b = buf[i]
+            i += 1
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    while i < n:
+        key = varint_at()
+        num, wt = key >> 3, key & 7
+        if wt == 0:
+            out[num] = varint_at()
+        elif wt == 2:
+            ln = varint_at()
+            if i + ln > n:
+                raise ValueError("field past end")
+            out[num] = buf[i:i + ln]
+            i += ln
+        elif wt == 1:
+            i += 8
+        elif wt == 5:
+            i += 4
+        else:
+            raise ValueError("wire type %d" % wt)
+    return out
+
+
+def raft_replay(datas, snap, term_rule=True):
+    """An oracle for raft's reading rules, independent of both readers:
+    walks the entry records of `datas` ([(name, bytes)] in read order; frames
+    only, no CRC check: use it on logs both readers accepted) and returns
+    [(index, term)] after `snap` = (index, term) with (1) an entry at index i
+    dropping every entry collected at >= i, also at or below the snapshot,
+    and (2) the result cut before the first entry whose term is below the
+    snapshot's or the previous entry's. See doc/recovery.md."""
+    ents = []
+    for _name, data in datas:
+        for off, rec_len, _pad in frames(data):
+            rec = _fields(data[off + 8:off + 8 + rec_len])
+            if rec.get(1) != ENTRY:
+                continue
+            e = _fields(rec.get(3, b""))
+            idx, term = e.get(3, 0), e.get(2, 0)
+            if idx <= snap[0]:
+                ents = []
+                continue
+            up = idx - snap[0] - 1
+            if up > len(ents):
+                return None  # a gap: not a case for this oracle
+            del ents[up:]
+            ents.append((idx, term))
+    if not term_rule:
+        return ents
+    floor = snap[1]
+    for k, (_idx, term) in enumerate(ents):
+        if term < floor:
+            return ents[:k]
+        floor = term
+    return ents

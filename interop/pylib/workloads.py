@@ -170,6 +170,20 @@ def fixed_workloads(testdata_dir):
     ops += [save([ent(i, 3, b"more-%d" % i) for i in range(5, 300)], (3, 3, 100)), {"op": "close"}]
     w.append(Workload("overwrite", ops))
 
+    # a raft overwrite from below the snapshot (etcd-io/etcd#22442): etcd reads
+    # the stale 94..150 back at {93,2}, we read nothing after 93 (row E11);
+    # then, reopened at the snapshot, appends read back exactly on both sides
+    ops = [create(b"owsnap", segment_size=16384)]
+    ops += [save([ent(i, 1, b"t1-%d" % i) for i in range(1, 151)], (1, 1, 80))]
+    ops += [save([ent(i, 2, b"t2-%d" % i) for i in range(90, 94)], (2, 2, 90)),
+            {"op": "snapshot", "index": 93, "term": 2}, {"op": "close"}]
+    w.append(Workload("overwrite-below-snapshot", ops))
+    # a snapshot installed over a divergent log, no append after it: etcd
+    # returns 26..30 of term 1 at {25,5}, we return none of them (row E12)
+    ops = [create(b"install"), save([ent(i, 1, b"t1-%d" % i) for i in range(1, 31)], (1, 1, 20)),
+           save(None, (5, 0, 25)), {"op": "snapshot", "index": 25, "term": 5}, {"op": "close"}]
+    w.append(Workload("installed-snapshot", ops))
+
     # many segments, snapshots, release_lock_to, a 1000-entry batch
     ops = [create(b"segs", segment_size=16384)]
     idx = 0

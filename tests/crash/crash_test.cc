@@ -1,24 +1,54 @@
 // Exhaustive crash-point enumeration on MemFileSystem.
 //
 // For each reference workload, the workload is first run once to count its
-// file-system operations n. Then, for every k in [0, n] and every crash
-// policy, it runs again on a fresh file system where operation k and every
-// later one fail (the process "dies" at k: nothing after it reaches the
-// disk), the file system is crashed with the policy, and recovery runs as
-// etcd's server does: Open + ReadAll, and on kUnexpectedEof one Repair and a
-// reopen. The recovered log must be the replay of a prefix of the records the
-// workload wrote, at least as long as everything acknowledged as durable;
-// every segment must start with its crc and metadata records; and the log must
+// file-system operations n. Then, for every k in [0, n], it runs again on a
+// fresh file system where operation k and every later one fail (the process
+// "dies" at k: nothing after it reaches the disk), and the file system is
+// crashed under every crash policy of the deterministic set below (each on a
+// fresh run), then recovered as etcd's server does: the last valid snapshot
+// (ValidSnapshotEntries), Open at it + ReadAll, and on kUnexpectedEof one
+// Repair and a reopen.
+//
+// The deterministic policies at crash point k (no seed decides what is
+// covered; the seed only fills torn sectors with garbage):
+//   - drop everything unsynced; keep everything (a process crash);
+//   - for every cut offset C in the candidate set, keep the unsynced bytes
+//     of every file up to C, then (a) nothing else, (b) the sector holding
+//     C's last kept byte torn to zeros, (c) torn to garbage;
+//   - keep every unsynced byte but one sector, for every sector of every
+//     unsynced range (pages written back out of order).
+// The candidate cut offsets: every 512-byte sector boundary inside each
+// file's unsynced range, the end of every write the workload issued (a disk
+// that persisted exactly the first writes), the end of every record frame in
+// the file's live image (a crash between two records of one write), and the
+// range's two ends. The
+// bound: one cut offset is shared by all files at once (not every
+// combination of cut offsets across files), and tears are at sector
+// granularity. NothingAcknowledgedIsEverLost adds seeded random policies on
+// top; the mutant test uses the deterministic set only.
+//
+// The recovered log must be the replay of a prefix of the records the
+// workload wrote, under the reading rules (a raft overwrite, issue 10's rule
+// below the snapshot and term order), opened at the last snapshot the prefix
+// makes valid, at least as long as everything acknowledged as durable; every
+// segment must start with its crc and metadata records; an acknowledged
+// Repair stays done and keeps its .broken copy; an acknowledged Purge stays
+// done; every SaveAsync ticket is reported once, in order; and the log must
 // take an append, a close and a reopen.
 //
-// The same enumeration runs with each durability step switched off (src/
-// mutants.h); each such mutant must produce at least one failure.
+// EveryDurabilityStepIsNeeded runs the same enumeration unmutated (0
+// failures required), then with each durability step switched off (src/
+// mutants.h) on the workloads that exercise it: each mutant must produce a
+// failure of the kind it should cause.
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstdio>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -32,6 +62,10 @@
 #include "wal/mem_file_system.h"
 #include "wal/wal.h"
 
+#ifndef WAL_ENABLE_MUTANTS
+#error "the crash tests need the mutant switches: configure with -DWAL_ENABLE_MUTANTS=ON"
+#endif
+
 namespace wal {
 namespace {
 
@@ -42,34 +76,88 @@ constexpr char kMeta[] = "crash-test-metadata";
 // durable.
 struct Model {
   struct Rec {
-    bool is_entry = false;
+    enum Kind { kEntry, kState, kSnapshot } kind = kEntry;
     Entry entry;
     HardState state;
+    Snapshot snap;
   };
   std::vector<Rec> recs;
   size_t acked = 0;
   bool create_acked = false;
   HardState last_saved;  // for the mustSync rule
+
+  // Repair returned true after cutting a torn tail: `broken` must then hold
+  // the whole damaged segment, and until the next Save the log must open
+  // without another repair.
+  bool repair_acked = false;
+  bool nothing_written_since_repair = false;
+  std::string broken_path, broken_bytes;
+
+  // The workload starts from an empty (headless) tail segment.
+  bool empty_tail_ok = false;
+
+  // Segments whose removal Purge acknowledged.
+  std::vector<std::string> purged;
+
+  // SaveAsync tickets: the records each one covers (ticket t at [t-1]), and
+  // the reports of the ticket callback in the order it made them. mu guards
+  // these and `acked` while the workload runs (the callback runs on the
+  // syncer thread); recs is written by the workload's thread only.
+  std::mutex mu;
+  std::vector<size_t> ticket_recs;
+  std::vector<std::pair<uint64_t, bool>> reports;
+  bool tickets = false;
 };
 
 struct Recovered {
   std::vector<Entry> entries;
   HardState state;
+  Snapshot snap;
 };
 
-// Replays recs[0, p) with ReadAll's overwrite rule (snapshot index 0).
+// The snapshot a server opens the log at after writing recs[0, p): the last
+// snapshot record whose index the last hard state has committed
+// (ValidSnapshotEntries), else {0, 0}.
+Snapshot OpenSnapshot(const Model& m, size_t p) {
+  HardState st;
+  for (size_t i = 0; i < p; ++i) {
+    if (m.recs[i].kind == Model::Rec::kState) st = m.recs[i].state;
+  }
+  Snapshot snap;
+  for (size_t i = 0; i < p; ++i) {
+    if (m.recs[i].kind == Model::Rec::kSnapshot && m.recs[i].snap.index <= st.commit) snap = m.recs[i].snap;
+  }
+  return snap;
+}
+
+// A plain model of ReadAll's rules, independent of the library's reader:
+// replays recs[0, p) opened at OpenSnapshot(m, p). An entry at index i drops
+// every entry collected at >= i, also at or below the snapshot (then all of
+// them); the result is cut at the first entry whose term is below the
+// snapshot's or its predecessor's.
 Recovered Replay(const Model& m, size_t p) {
   Recovered r;
+  r.snap = OpenSnapshot(m, p);
   for (size_t i = 0; i < p; ++i) {
     const auto& rec = m.recs[i];
-    if (!rec.is_entry) {
-      r.state = rec.state;
+    if (rec.kind == Model::Rec::kState) r.state = rec.state;
+    if (rec.kind != Model::Rec::kEntry) continue;
+    if (rec.entry.index <= r.snap.index) {
+      r.entries.clear();
       continue;
     }
-    const uint64_t off = rec.entry.index - 1;
+    const uint64_t off = rec.entry.index - r.snap.index - 1;
     if (off > r.entries.size()) continue;  // workloads never leave gaps
     r.entries.resize(off);
     r.entries.push_back(rec.entry);
+  }
+  uint64_t floor = r.snap.term;
+  for (size_t i = 0; i < r.entries.size(); ++i) {
+    if (r.entries[i].term < floor) {
+      r.entries.resize(i);
+      break;
+    }
+    floor = r.entries[i].term;
   }
   return r;
 }
@@ -105,19 +193,30 @@ class Driver {
   // Save entries [first, first+n) of term `term` with data of `size` bytes.
   bool Save(uint64_t first, int n, uint64_t term, HardState hs, size_t size = 40) {
     if (!w_) return false;
+    m_->nothing_written_since_repair = false;
     std::vector<Entry> ents = Record(first, n, term, hs, size);
     const bool must_sync = n > 0 || hs.term != m_->last_saved.term || hs.vote != m_->last_saved.vote;
     Status s = w_->Save(hs, ents);
     if (!s.ok()) return false;
     if (!hs.empty()) m_->last_saved = hs;
-    if (must_sync) m_->acked = m_->recs.size();
+    if (must_sync) AckTo(m_->recs.size());
     return true;
   }
-  // As Save, through SaveAsync; acknowledged only by WaitDurable.
+  // As Save, through SaveAsync; acknowledged by WaitDurable or, once
+  // TrackTickets() is on, by the ticket callback.
   bool SaveAsync(uint64_t first, int n, uint64_t term, HardState hs, size_t size = 40) {
     if (!w_) return false;
-    auto t = w_->SaveAsync(hs, Record(first, n, term, hs, size));
-    if (!t.has_value()) return false;
+    std::vector<Entry> ents = Record(first, n, term, hs, size);
+    {
+      std::lock_guard<std::mutex> l(m_->mu);
+      m_->ticket_recs.push_back(m_->recs.size());
+    }
+    auto t = w_->SaveAsync(hs, ents);
+    if (!t.has_value()) {
+      std::lock_guard<std::mutex> l(m_->mu);
+      m_->ticket_recs.pop_back();  // no ticket issued
+      return false;
+    }
     if (!hs.empty()) m_->last_saved = hs;
     ticket_ = *t;
     ticket_recs_ = m_->recs.size();
@@ -125,13 +224,42 @@ class Driver {
   }
   bool WaitDurable() {
     if (!w_ || !w_->WaitDurable(ticket_).ok()) return false;
-    m_->acked = std::max(m_->acked, ticket_recs_);
+    AckTo(ticket_recs_);
     return true;
   }
+  // Every ticket the callback reports OK acknowledges its records.
+  void TrackTickets() {
+    if (!w_) return;
+    m_->tickets = true;
+    Model* m = m_;
+    w_->SetTicketCallback([m](uint64_t ticket, const Status& s) {
+      std::lock_guard<std::mutex> l(m->mu);
+      m->reports.emplace_back(ticket, s.ok());
+      if (s.ok() && ticket >= 1 && ticket <= m->ticket_recs.size())
+        m->acked = std::max(m->acked, m->ticket_recs[ticket - 1]);
+    });
+  }
   bool Sync() { return Ack(w_ && w_->Sync().ok()); }
-  bool SaveSnapshot(Snapshot s) { return Ack(w_ && w_->SaveSnapshot(s).ok()); }
+  bool SaveSnapshot(Snapshot s) {
+    if (!w_) return false;
+    m_->recs.push_back({Model::Rec::kSnapshot, {}, {}, s});
+    return Ack(w_->SaveSnapshot(s).ok());
+  }
   bool Cut() { return Ack(w_ && w_->Cut().ok()); }
   bool ReleaseLockTo(uint64_t i) { return w_ && w_->ReleaseLockTo(i).ok(); }
+  bool Purge(size_t keep) {
+    auto r = wal::Purge(kDir, keep, TestOptions(fs_));
+    if (!r) return false;
+    m_->purged.insert(m_->purged.end(), r->begin(), r->end());
+    return true;
+  }
+  bool Repair() {
+    auto r = wal::Repair(kDir, TestOptions(fs_));
+    if (!r || !*r) return false;
+    m_->repair_acked = true;
+    m_->nothing_written_since_repair = true;
+    return true;
+  }
   bool Close() {
     if (!w_) return false;
     bool ok = w_->Close().ok();
@@ -147,15 +275,21 @@ class Driver {
     std::vector<Entry> ents;
     for (int i = 0; i < n; ++i) {
       ents.push_back(Entry{term, first + i, EntryType::kNormal,
-                           std::string(size, static_cast<char>('a' + (first + i) % 26))});
+                           std::string(size, static_cast<char>('a' + (first + i + term) % 26))});
     }
-    for (const auto& e : ents) m_->recs.push_back({true, e, {}});
-    if (!hs.empty()) m_->recs.push_back({false, {}, hs});
+    std::lock_guard<std::mutex> l(m_->mu);
+    for (const auto& e : ents) m_->recs.push_back({Model::Rec::kEntry, e, {}, {}});
+    if (!hs.empty()) m_->recs.push_back({Model::Rec::kState, {}, hs, {}});
     return ents;
   }
   bool Ack(bool ok) {
-    if (ok) m_->acked = m_->recs.size();
+    if (ok) AckTo(m_->recs.size());
     return ok;
+  }
+  // The ticket callback acknowledges on the syncer thread: under mu.
+  void AckTo(size_t n) {
+    std::lock_guard<std::mutex> l(m_->mu);
+    m_->acked = std::max(m_->acked, n);
   }
   FileSystem* fs_;
   Model* m_;
@@ -173,6 +307,40 @@ struct Workload {
 
 HardState Hs(uint64_t term, uint64_t commit) { return HardState{term, 1, commit}; }
 
+// The tail segment's path and, decoded, the end of its valid records and
+// the offset of the last entry record's frame.
+struct TailInfo {
+  std::string path;
+  std::string bytes;
+  uint64_t end = 0;
+  uint64_t first_entry = 0;
+  uint64_t last_entry = 0;
+};
+TailInfo ReadTail(MemFileSystem* fs) {
+  TailInfo t;
+  auto segs = internal::ListSegments(fs, kDir);
+  WAL_CHECK(segs.has_value());
+  t.path = internal::JoinPath(kDir, segs->back().name);
+  auto bytes = fs->ReadFileToString(t.path);
+  WAL_CHECK(bytes.has_value());
+  t.bytes = *bytes;
+  auto f = fs->Open(t.path, OpenOptions{});
+  WAL_CHECK(f.has_value());
+  internal::RecordDecoder d({{segs->back().name, f->get()}}, 1 << 16);
+  internal::RecordView rec;
+  while (true) {
+    auto r = d.Next(&rec);
+    WAL_CHECK(r.has_value());
+    if (!*r) break;
+    if (rec.type == internal::kEntryType) {
+      if (t.first_entry == 0) t.first_entry = d.record_offset();
+      t.last_entry = d.record_offset();
+    }
+  }
+  t.end = d.last_valid_offset();
+  return t;
+}
+
 // Builds a closed log, then writes into its tail, past the last valid record
 // X: zeros over [X, X+240) and, from X+240 (exactly where the 240 bytes of the
 // workload's first Save will end), copies of the log's own entry frames,
@@ -185,35 +353,57 @@ void AddStaleFramesAfterAHole(MemFileSystem* fs, Model* m) {
     d.Save(1, 4, 1, Hs(1, 4));
     d.Close();
   }
-  auto segs = internal::ListSegments(fs, kDir);
-  WAL_CHECK(segs.has_value());
-  const std::string path = internal::JoinPath(kDir, segs->back().name);
-  auto bytes = fs->ReadFileToString(path);
-  WAL_CHECK(bytes.has_value());
-  std::string b = *bytes;
-  uint64_t end = 0, first_entry = 0;
-  {
-    auto f = fs->Open(path, OpenOptions{});
-    WAL_CHECK(f.has_value());
-    internal::RecordDecoder d({{segs->back().name, f->get()}}, 1 << 16);
-    internal::RecordView rec;
-    while (true) {
-      auto r = d.Next(&rec);
-      WAL_CHECK(r.has_value());
-      if (!*r) break;
-      if (rec.type == internal::kEntryType && first_entry == 0) first_entry = d.record_offset();
-    }
-    end = d.last_valid_offset();
-  }
-  const std::string stale = b.substr(first_entry, 2 * 72);  // two entry frames of 72 bytes
+  TailInfo t = ReadTail(fs);
+  std::string b = t.bytes;
+  const std::string stale = b.substr(t.first_entry, 2 * 72);  // two entry frames of 72 bytes
   // A second stale run, after more zeros, so that the first one is not the
   // last non-zero data of the file (which a reader may take for a torn tail).
-  WAL_CHECK(end + 240 + 1024 + stale.size() <= b.size());
-  std::fill(b.begin() + static_cast<std::ptrdiff_t>(end), b.begin() + static_cast<std::ptrdiff_t>(end + 240),
-            '\0');
-  b.replace(end + 240, stale.size(), stale);
-  b.replace(end + 240 + 1024, stale.size(), stale);
-  WAL_CHECK(fs->WriteFileFromString(path, b).ok());
+  WAL_CHECK(t.end + 240 + 1024 + stale.size() <= b.size());
+  std::fill(b.begin() + static_cast<std::ptrdiff_t>(t.end),
+            b.begin() + static_cast<std::ptrdiff_t>(t.end + 240), '\0');
+  b.replace(t.end + 240, stale.size(), stale);
+  b.replace(t.end + 240 + 1024, stale.size(), stale);
+  WAL_CHECK(fs->WriteFileFromString(t.path, b).ok());
+}
+
+// A closed log whose last entry record (6) was torn: its frame is cut 20
+// bytes in and zeros follow, as a crash mid-write leaves it. The model keeps
+// what precedes entry 6; the .broken copy Repair makes must hold these bytes.
+void TearTheLastEntry(MemFileSystem* fs, Model* m) {
+  {
+    Driver d(fs, m);
+    d.Create();
+    d.Save(1, 4, 1, Hs(1, 4));
+    d.Save(5, 2, 1, Hs(1, 6));
+    d.Close();
+  }
+  TailInfo t = ReadTail(fs);
+  std::string b = t.bytes;
+  std::fill(b.begin() + static_cast<std::ptrdiff_t>(t.last_entry + 20), b.end(), '\0');
+  WAL_CHECK(fs->WriteFileFromString(t.path, b).ok());
+  auto it = std::find_if(m->recs.begin(), m->recs.end(), [](const Model::Rec& r) {
+    return r.kind == Model::Rec::kEntry && r.entry.index == 6;
+  });
+  WAL_CHECK(it != m->recs.end());
+  m->recs.erase(it, m->recs.end());
+  m->acked = m->recs.size();
+  m->broken_path = t.path + ".broken";
+  m->broken_bytes = b;
+}
+
+// A closed log followed by a segment of zeros with the next name: a cut whose
+// name became durable before its head did (our cuts never do this; a damaged
+// disk or another writer may). The next append must give it a head first.
+void AddHeadlessSegment(MemFileSystem* fs, Model* m) {
+  {
+    Driver d(fs, m);
+    d.Create();
+    d.Save(1, 4, 1, Hs(1, 4));
+    d.Close();
+  }
+  m->empty_tail_ok = true;
+  const std::string name = internal::SegmentFileName(1, 5);
+  WAL_CHECK(fs->WriteFileFromString(internal::JoinPath(kDir, name), std::string(4096, '\0')).ok());
 }
 
 std::vector<Workload> Workloads() {
@@ -274,33 +464,213 @@ std::vector<Workload> Workloads() {
                  d.Save(5, 3, 1, Hs(1, 7));
                  d.Close();
                }});
+  // Issue 10. A deposed leader's entries 15..20 (term 3) are overwritten from
+  // 15 by entries of term 2 (a new leader's log, across a cut), then a
+  // snapshot at 17 is taken, appends follow, and after another cut an
+  // overwrite above the snapshot. The stale 18..20 have a higher term than
+  // the snapshot: only the overwrite rule below the snapshot drops them.
+  w.push_back({"overwrite_around_snapshot", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.Save(1, 14, 2, Hs(3, 10), 100);
+                 d.Save(15, 6, 3, Hs(3, 10), 100);
+                 d.Cut();
+                 d.Save(15, 3, 2, Hs(4, 17));
+                 d.SaveSnapshot(Snapshot{17, 2});
+                 d.Save(18, 2, 4, Hs(4, 19));
+                 d.Cut();
+                 d.Save(19, 2, 5, Hs(5, 19));
+                 d.Close();
+               }});
+  // Issue 10: a follower installs the leader's snapshot {25, 5} over its own
+  // divergent entries 1..30 of term 1, then appends from 26.
+  w.push_back({"installed_snapshot", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.Save(1, 30, 1, Hs(1, 20));
+                 d.Save(0, 0, 5, Hs(5, 25));
+                 d.SaveSnapshot(Snapshot{25, 5});
+                 d.Save(26, 3, 5, Hs(5, 27));
+                 d.Close();
+               }});
+  // Issue 10: bounding the disk. Several segments, a snapshot, the locks
+  // released up to it, a purge (by this process, with its WAL open), more
+  // appends: the log opens at the snapshot whatever the crash.
+  w.push_back({"snapshot_release_purge", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 uint64_t next = 1;
+                 // Segments 0-0, 1-21 (hex 15) and 2-41 (hex 29).
+                 for (int i = 0; i < 10; ++i, next += 5) d.Save(next, 5, 1, Hs(1, next + 4), 300);
+                 d.SaveSnapshot(Snapshot{45, 1});
+                 d.ReleaseLockTo(45);  // the first two segments go
+                 d.Purge(1);
+                 d.Save(next, 2, 1, Hs(1, next + 1), 300);
+                 d.Close();
+               }});
+  // Issue 10: SaveAsync acknowledged through the ticket callback only, across
+  // cuts, with a ticket that writes nothing and a synced Save in between.
+  w.push_back({"ticket_callback", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.TrackTickets();
+                 uint64_t next = 1;
+                 for (int i = 0; i < 3; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
+                 d.SaveAsync(0, 0, 1, HardState{});  // a ticket with nothing to write
+                 d.Save(next, 1, 1, Hs(1, next));
+                 ++next;
+                 for (int i = 0; i < 3; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
+                 d.Close();
+               }});
+  // (From the lead's issue-10 commit.) An overwrite from below the snapshot
+  // after a cut, whose stale entries have a term above the snapshot's, then
+  // appends after the snapshot and an overwrite above it.
+  w.push_back({"overwrite_below_snapshot", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.Save(1, 12, 1, Hs(1, 6), 100);
+                 d.Cut();
+                 d.Save(8, 5, 3, Hs(3, 6));
+                 d.Save(5, 3, 2, Hs(4, 7));
+                 d.SaveSnapshot(Snapshot{7, 2});
+                 d.Save(8, 4, 4, Hs(4, 10));
+                 d.Save(10, 2, 5, Hs(5, 10));
+                 d.Close();
+               }});
+  // (From the lead's issue-10 commit.) etcd's server loop three times over:
+  // snapshot, release, purge, while appends continue.
+  w.push_back({"snapshot_release_purge_rounds", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 uint64_t next = 1;
+                 for (int round = 0; round < 3; ++round) {
+                   for (int i = 0; i < 3; ++i, next += 4) d.Save(next, 4, 1, Hs(1, next + 3), 300);
+                   const Snapshot snap{next - 2, 1};
+                   d.SaveSnapshot(snap);
+                   d.ReleaseLockTo(snap.index);
+                   d.Purge(1);
+                 }
+                 d.Close();
+               }});
+  // (From the lead's issue-10 commit.) Tickets across cuts with a raft
+  // overwrite made through SaveAsync and a synced Save in between.
+  w.push_back({"ticket_callback_overwrite", nullptr, [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.TrackTickets();
+                 uint64_t next = 1;
+                 for (int i = 0; i < 4; ++i, next += 3) d.SaveAsync(next, 3, 1, Hs(1, next + 2), 300);
+                 d.SaveAsync(next - 2, 2, 2, Hs(2, next - 1), 300);  // overwrite the last two
+                 d.Save(next, 1, 2, Hs(2, next));
+                 d.SaveAsync(next + 1, 3, 2, Hs(2, next + 3), 300);
+                 d.Close();
+               }});
+  // Power loss after Repair: a torn tail repaired, the log reopened and
+  // appended to. Repair's answer must survive: the cut stays cut, and the
+  // .broken copy of what it cut exists.
+  w.push_back({"repair_then_append", TearTheLastEntry, [](Driver& d) {
+                 if (!d.Repair()) return;
+                 if (!d.Open()) return;
+                 d.Save(6, 2, 1, Hs(1, 7));
+                 d.Close();
+               }});
+  // A headless tail segment gets its head before the first append.
+  w.push_back({"headless_tail_append", AddHeadlessSegment, [](Driver& d) {
+                 if (!d.Open()) return;
+                 d.Save(5, 2, 1, Hs(1, 6));
+                 d.Close();
+               }});
   return w;
 }
 
-std::vector<CrashPolicy> Policies(uint64_t seed) {
+const Workload& WorkloadNamed(const std::vector<Workload>& all, const std::string& name) {
+  auto it = std::find_if(all.begin(), all.end(), [&](const Workload& w) { return w.name == name; });
+  WAL_CHECK(it != all.end());
+  return *it;
+}
+
+std::string PolicyName(const CrashPolicy& p) {
+  const char* names[] = {"drop_unsynced", "keep_prefix", "tear_last_sector", "keep_all", "reorder_hole"};
+  std::string s = names[static_cast<int>(p.mode)];
+  if (p.mode == CrashMode::kTearLastSector) s += p.tear_with_zeros ? "(zeros)" : "(garbage)";
+  if (p.keep_until) s += "@" + std::to_string(*p.keep_until);
+  if (p.hole_at) s += " hole@" + std::to_string(*p.hole_at);
+  return s + "/seed=" + std::to_string(p.seed);
+}
+
+// The end of every record frame in the live image of `path`, read alone.
+void AddRecordEnds(MemFileSystem* fs, const std::string& path, std::set<uint64_t>* ends) {
+  auto f = fs->Open(path, OpenOptions{});
+  if (!f) return;
+  internal::RecordDecoder d({{path, f->get()}}, 1 << 16);
+  internal::RecordView rec;
+  while (true) {
+    auto r = d.Next(&rec);
+    if (!r.has_value() || !*r) return;
+    ends->insert(d.record_offset() + d.record_frame_bytes());
+  }
+}
+
+// The deterministic policies at one crash point (see the file comment).
+std::vector<CrashPolicy> DeterministicPolicies(MemFileSystem* fs, const std::vector<UnsyncedRange>& ranges,
+                                               std::set<uint64_t> write_ends, uint64_t seed) {
+  for (const auto& r : ranges) AddRecordEnds(fs, r.path, &write_ends);
+  constexpr uint64_t kSector = 512;
   std::vector<CrashPolicy> p;
-  p.push_back({CrashMode::kDropUnsynced, seed, false});
-  p.push_back({CrashMode::kKeepAll, seed, false});
-  for (uint64_t i = 0; i < 3; ++i) {
-    p.push_back({CrashMode::kKeepRandomPrefix, seed + i, false});
-    p.push_back({CrashMode::kTearLastSector, seed + i, true});
-    p.push_back({CrashMode::kTearLastSector, seed + i, false});
-    p.push_back({CrashMode::kReorderHole, seed + i, false});
+  p.push_back({CrashMode::kDropUnsynced, seed, false, {}, {}});
+  p.push_back({CrashMode::kKeepAll, seed, false, {}, {}});
+  std::set<uint64_t> cuts;
+  uint64_t max_end = 0;
+  for (const auto& r : ranges) {
+    cuts.insert(r.first);
+    cuts.insert(r.end);
+    for (uint64_t s = (r.first / kSector + 1) * kSector; s < r.end; s += kSector) cuts.insert(s);
+    for (auto it = write_ends.upper_bound(r.first); it != write_ends.end() && *it < r.end; ++it)
+      cuts.insert(*it);
+    max_end = std::max(max_end, r.end);
+  }
+  for (uint64_t c : cuts) {
+    p.push_back({CrashMode::kKeepRandomPrefix, seed, false, c, {}});
+    p.push_back({CrashMode::kTearLastSector, seed, true, c, {}});
+    p.push_back({CrashMode::kTearLastSector, seed, false, c, {}});
+  }
+  std::set<uint64_t> holes;
+  for (const auto& r : ranges) {
+    for (uint64_t s = r.first / kSector * kSector; s < r.end; s += kSector) holes.insert(s);
+  }
+  for (uint64_t h : holes) p.push_back({CrashMode::kReorderHole, seed, false, max_end, h});
+  return p;
+}
+
+// Seeded random policies, added by NothingAcknowledgedIsEverLost only.
+std::vector<CrashPolicy> RandomPolicies(uint64_t seed) {
+  std::vector<CrashPolicy> p;
+  for (uint64_t i = 0; i < 2; ++i) {
+    p.push_back({CrashMode::kKeepRandomPrefix, seed + i, false, {}, {}});
+    p.push_back({CrashMode::kTearLastSector, seed + i, false, {}, {}});
+    p.push_back({CrashMode::kReorderHole, seed + i, false, {}, {}});
   }
   return p;
 }
 
-std::string PolicyName(const CrashPolicy& p) {
-  const char* names[] = {"drop_unsynced", "keep_random_prefix", "tear_last_sector", "keep_all",
-                         "reorder_hole"};
-  std::string s = names[static_cast<int>(p.mode)];
-  if (p.mode == CrashMode::kTearLastSector) s += p.tear_with_zeros ? "(zeros)" : "(garbage)";
-  return s + "/seed=" + std::to_string(p.seed);
-}
+// What went wrong after a crash, by the harm it does.
+enum class Harm {
+  kLostAck,         // an acknowledged entry, state, snapshot or Create is gone
+  kWrongLog,        // the log holds what no prefix of the writes, read by the rules, holds
+  kUnreadable,      // recovery, the append after it or the reopen fails
+  kHeadless,        // a segment does not start with crc + metadata
+  kRepairUndone,    // an acknowledged Repair needs doing again
+  kRepairCopyLost,  // an acknowledged Repair's .broken copy is missing or differs
+  kPurgeUndone,     // a segment whose removal Purge acknowledged is back
+  kTicketProtocol,  // tickets not reported once each, in order
+  kCount,
+};
+constexpr const char* kHarmNames[] = {"lost-ack",      "wrong-log",        "unreadable",   "headless",
+                                      "repair-undone", "repair-copy-lost", "purge-undone", "ticket-protocol"};
+static_assert(std::size(kHarmNames) == static_cast<size_t>(Harm::kCount));
+
+struct Failure {
+  Harm harm;
+  std::string what;
+};
 
 // Every segment, read alone, starts with a crc record then a metadata record
-// holding kMeta: a reader starting at any segment finds what it needs.
-std::string CheckSegmentHeads(MemFileSystem* fs) {
+// holding kMeta: a reader starting at any segment finds what it needs. (A
+// workload that starts from an empty tail may leave it empty.)
+std::string CheckSegmentHeads(MemFileSystem* fs, bool allow_empty_tail) {
   auto segs = internal::ListSegments(fs, kDir);
   if (!segs) return "";
   for (const auto& seg : *segs) {
@@ -309,6 +679,7 @@ std::string CheckSegmentHeads(MemFileSystem* fs) {
     internal::RecordDecoder d({{seg.name, f->get()}}, 1 << 16);
     internal::RecordView rec;
     auto r = d.Next(&rec);
+    if (allow_empty_tail && &seg == &segs->back() && r.has_value() && !*r) continue;
     if (!r.has_value() || !*r || rec.type != internal::kCrcType)
       return seg.name + " does not start with a crc record";
     r = d.Next(&rec);
@@ -318,18 +689,53 @@ std::string CheckSegmentHeads(MemFileSystem* fs) {
   return "";
 }
 
-// Recovers after a crash and checks the log; returns "" or what is wrong.
-std::string RecoverAndCheck(MemFileSystem* fs, const Model& m) {
+// Tickets 1..n reported once each, in order (checked once the WAL object is
+// gone: Close delivers every outstanding report).
+std::optional<Failure> CheckTickets(Model& m) {
+  if (!m.tickets) return std::nullopt;
+  std::lock_guard<std::mutex> l(m.mu);
+  for (size_t i = 0; i < m.reports.size(); ++i) {
+    if (m.reports[i].first != i + 1) {
+      return Failure{Harm::kTicketProtocol,
+                     "report " + std::to_string(i) + " is for ticket " + std::to_string(m.reports[i].first)};
+    }
+  }
+  if (m.reports.size() != m.ticket_recs.size()) {
+    return Failure{Harm::kTicketProtocol, std::to_string(m.reports.size()) + " reports for " +
+                                              std::to_string(m.ticket_recs.size()) + " tickets"};
+  }
+  return std::nullopt;
+}
+
+// Recovers after a crash and checks the log.
+std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
   Options o = TestOptions(fs);
+  if (!m.purged.empty()) {
+    for (const auto& name : m.purged) {
+      if (fs->Stat(internal::JoinPath(kDir, name)).has_value())
+        return Failure{Harm::kPurgeUndone, name + " is back after Purge removed it"};
+    }
+  }
+  if (m.repair_acked) {
+    auto b = fs->ReadFileToString(m.broken_path);
+    if (!b.has_value() || *b != m.broken_bytes)
+      return Failure{Harm::kRepairCopyLost, b.has_value() ? "the .broken copy differs" : "no .broken copy"};
+  }
   if (!Exist(kDir, o)) {
-    if (m.create_acked) return "Create was acknowledged but no WAL exists";
+    if (m.create_acked) return Failure{Harm::kLostAck, "Create was acknowledged but no WAL exists"};
     // The workload never got a WAL: Create must work now.
     auto w = WAL::Create(kDir, kMeta, o);
-    if (!w) return "Create after a crash during Create failed: " + w.error().ToString();
-    return (*w)->Close().ok() ? "" : "close failed";
+    if (!w)
+      return Failure{Harm::kUnreadable, "Create after a crash during Create failed: " + w.error().ToString()};
+    if (!(*w)->Close().ok()) return Failure{Harm::kUnreadable, "close failed"};
+    return std::nullopt;
   }
+  Snapshot snap;
   auto open_read = [&](std::unique_ptr<WAL>* w, ReadAllResult* out) -> Status {
-    auto r = WAL::Open(kDir, Snapshot{}, o);
+    auto snaps = ValidSnapshotEntries(kDir, o);
+    if (!snaps) return snaps.error();
+    snap = snaps->empty() ? Snapshot{} : snaps->back();
+    auto r = WAL::Open(kDir, snap, o);
     if (!r) return r.error();
     *w = std::move(r).value();
     auto all = (*w)->ReadAll();
@@ -341,50 +747,121 @@ std::string RecoverAndCheck(MemFileSystem* fs, const Model& m) {
   ReadAllResult got;
   Status s = open_read(&w, &got);
   if (s.code() == StatusCode::kUnexpectedEof) {
+    if (m.repair_acked && m.nothing_written_since_repair)
+      return Failure{Harm::kRepairUndone, "the repaired log has a torn tail again: " + s.ToString()};
     w.reset();
     auto rep = Repair(kDir, o);
-    if (!rep || !*rep) return "ReadAll said torn tail but Repair failed: " + s.ToString();
+    if (!rep || !*rep)
+      return Failure{Harm::kUnreadable, "ReadAll said torn tail but Repair failed: " + s.ToString()};
     s = open_read(&w, &got);
   }
-  if (!s.ok()) return "recovery failed: " + s.ToString();
-  if (got.metadata != kMeta) return "metadata lost";
-  if (std::string bad = CheckSegmentHeads(fs); !bad.empty()) return bad;
+  if (!s.ok()) return Failure{Harm::kUnreadable, "recovery failed: " + s.ToString()};
+  if (got.metadata != kMeta) return Failure{Harm::kLostAck, "metadata lost"};
+  if (std::string bad = CheckSegmentHeads(fs, m.empty_tail_ok); !bad.empty())
+    return Failure{Harm::kHeadless, bad};
   // The recovered log is the replay of some prefix of what was written, no
   // shorter than what was acknowledged.
-  bool found = false;
-  for (size_t p = m.acked; p <= m.recs.size() && !found; ++p) {
+  auto matches = [&](size_t p) {
     Recovered r = Replay(m, p);
-    found = r.entries == got.entries && r.state == got.state;
-  }
+    return r.snap == snap && r.entries == got.entries && r.state == got.state;
+  };
+  bool found = false;
+  for (size_t p = m.acked; p <= m.recs.size() && !found; ++p) found = matches(p);
   if (!found) {
     Recovered want = Replay(m, m.acked);
-    return "recovered " + std::to_string(got.entries.size()) + " entries (commit " +
-           std::to_string(got.state.commit) + "), acknowledged " + std::to_string(want.entries.size()) +
-           " entries (commit " + std::to_string(want.state.commit) + "): not a replay of a prefix";
+    bool shorter = false;
+    for (size_t p = 0; p < m.acked && !shorter; ++p) shorter = matches(p);
+    std::string what = "opened at snapshot " + std::to_string(snap.index) + ", recovered " +
+                       std::to_string(got.entries.size()) + " entries (commit " +
+                       std::to_string(got.state.commit) + "), acknowledged " +
+                       std::to_string(want.entries.size()) + " entries (commit " +
+                       std::to_string(want.state.commit) + ", snapshot " + std::to_string(want.snap.index) +
+                       "): not a replay of an acknowledged prefix";
+    return Failure{shorter ? Harm::kLostAck : Harm::kWrongLog, what};
   }
   // Appendable again, and the append survives a reopen.
-  const uint64_t next = got.entries.empty() ? 1 : got.entries.back().index + 1;
+  const uint64_t next = got.entries.empty() ? snap.index + 1 : got.entries.back().index + 1;
   Entry e{9, next, EntryType::kNormal, "after-crash"};
   s = w->Save(HardState{9, 1, next}, std::vector<Entry>{e});
-  if (!s.ok()) return "append after recovery failed: " + s.ToString();
-  if (!w->Close().ok()) return "close after recovery failed";
+  if (!s.ok()) return Failure{Harm::kUnreadable, "append after recovery failed: " + s.ToString()};
+  if (!w->Close().ok()) return Failure{Harm::kUnreadable, "close after recovery failed"};
   w.reset();
   ReadAllResult again;
   s = open_read(&w, &again);
-  if (!s.ok()) return "reopen after the append failed: " + s.ToString();
+  if (!s.ok()) return Failure{Harm::kUnreadable, "reopen after the append failed: " + s.ToString()};
   got.entries.push_back(e);
-  if (again.entries != got.entries) return "the append after recovery did not read back";
-  return "";
+  if (again.entries != got.entries)
+    return Failure{Harm::kUnreadable, "the append after recovery did not read back"};
+  return std::nullopt;
 }
 
 struct Totals {
   uint64_t states = 0;
   uint64_t failures = 0;
+  uint64_t by_harm[static_cast<size_t>(Harm::kCount)] = {};
+  std::string first[static_cast<size_t>(Harm::kCount)];
   std::string first_failure;
+
+  void Add(const std::string& where, const Failure& f) {
+    ++failures;
+    const auto h = static_cast<size_t>(f.harm);
+    ++by_harm[h];
+    std::string msg = where + ": [" + kHarmNames[h] + "] " + f.what;
+    if (first[h].empty()) first[h] = msg;
+    if (first_failure.empty()) first_failure = msg;
+  }
+  void Merge(const Totals& o) {
+    states += o.states;
+    failures += o.failures;
+    for (size_t h = 0; h < static_cast<size_t>(Harm::kCount); ++h) {
+      by_harm[h] += o.by_harm[h];
+      if (first[h].empty()) first[h] = o.first[h];
+    }
+    if (first_failure.empty()) first_failure = o.first_failure;
+  }
+  std::string Harms() const {
+    std::string s;
+    for (size_t h = 0; h < static_cast<size_t>(Harm::kCount); ++h) {
+      if (by_harm[h] == 0) continue;
+      if (!s.empty()) s += ", ";
+      s += std::string(kHarmNames[h]) + " " + std::to_string(by_harm[h]);
+    }
+    return s.empty() ? "none" : s;
+  }
 };
 
-// Runs every crash point of `wl` under every policy.
-void Enumerate(const Workload& wl, uint64_t seed, Totals* t) {
+// One run of the workload with a crash at op k (nullopt: no crash); records
+// the end offset of every write that reached the file system.
+struct Run {
+  MemFileSystem fs;
+  Model m;
+  std::set<uint64_t> write_ends;
+  std::optional<Failure> ticket_failure;
+};
+void RunUntil(const Workload& wl, std::optional<uint64_t> k, Run* r) {
+  if (wl.setup) wl.setup(&r->fs, &r->m);
+  std::atomic<uint64_t> seen{0};  // the SaveAsync syncer calls the hook too
+  std::mutex mu;
+  r->fs.SetOpHook([&](const OpInfo& op) {
+    if (k && seen++ >= *k) return Status(StatusCode::kIoError, "simulated crash");
+    if (op.kind == OpKind::kWriteAt) {
+      std::lock_guard<std::mutex> l(mu);
+      r->write_ends.insert(op.offset + op.length);
+    }
+    return Status::Ok();
+  });
+  {
+    Driver d(&r->fs, &r->m);
+    wl.run(d);
+    d.Abandon();  // its closing calls fail: the process is gone
+  }
+  r->fs.SetOpHook(nullptr);
+  r->ticket_failure = CheckTickets(r->m);
+}
+
+// Runs every crash point of `wl` under every deterministic policy (and the
+// random ones if `random`).
+void Enumerate(const Workload& wl, uint64_t seed, bool random, Totals* t) {
   uint64_t n;
   {
     MemFileSystem fs;
@@ -397,86 +874,193 @@ void Enumerate(const Workload& wl, uint64_t seed, Totals* t) {
     n = fs.op_count() - before;
   }
   for (uint64_t k = 0; k <= n; ++k) {
-    for (const CrashPolicy& policy : Policies(seed + k)) {
-      MemFileSystem fs;
-      Model m;
-      if (wl.setup) wl.setup(&fs, &m);
-      std::atomic<uint64_t> seen{0};  // the SaveAsync syncer calls the hook too
-      fs.SetOpHook([&](const OpInfo&) {
-        return seen++ >= k ? Status(StatusCode::kIoError, "simulated crash") : Status::Ok();
-      });
-      {
-        Driver d(&fs, &m);
-        wl.run(d);
-        d.Abandon();  // its closing calls fail: the process is gone
+    std::vector<CrashPolicy> policies;
+    {
+      Run probe;
+      RunUntil(wl, k, &probe);
+      policies = DeterministicPolicies(&probe.fs, probe.fs.UnsyncedRanges(), probe.write_ends, seed + k);
+    }
+    if (random) {
+      for (const CrashPolicy& p : RandomPolicies(seed + k)) policies.push_back(p);
+    }
+    for (const CrashPolicy& policy : policies) {
+      Run r;
+      RunUntil(wl, k, &r);
+      std::optional<Failure> bad = r.ticket_failure;
+      if (!bad) {
+        r.fs.SimulateCrash(policy);
+        bad = RecoverAndCheck(&r.fs, r.m);
       }
-      fs.SetOpHook(nullptr);
-      fs.SimulateCrash(policy);
-      std::string bad = RecoverAndCheck(&fs, m);
       ++t->states;
-      if (!bad.empty()) {
-        ++t->failures;
-        if (t->first_failure.empty()) {
-          t->first_failure = wl.name + ", crash before op " + std::to_string(k) + " of " + std::to_string(n) +
-                             ", " + PolicyName(policy) + ": " + bad;
-        }
+      if (bad) {
+        t->Add(wl.name + ", crash before op " + std::to_string(k) + " of " + std::to_string(n) + ", " +
+                   PolicyName(policy),
+               *bad);
       }
     }
   }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point t0) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}
+
+// The unmutated enumeration of every workload; prints one line each.
+Totals EnumerateAll(uint64_t seed, bool random, const char* tag) {
+  Totals t;
+  for (const auto& wl : Workloads()) {
+    Totals one;
+    const auto t0 = std::chrono::steady_clock::now();
+    Enumerate(wl, seed, random, &one);
+    std::printf("[%s] workload %-30s crash states %6llu  failures %llu  (%.1f s)\n", tag, wl.name.c_str(),
+                static_cast<unsigned long long>(one.states), static_cast<unsigned long long>(one.failures),
+                SecondsSince(t0));
+    t.Merge(one);
+  }
+  std::printf("[%s] total crash states checked: %llu, failures: %llu (seed %llu)\n", tag,
+              static_cast<unsigned long long>(t.states), static_cast<unsigned long long>(t.failures),
+              static_cast<unsigned long long>(seed));
+  return t;
 }
 
 TEST(CrashEnumeration, NothingAcknowledgedIsEverLost) {
   const uint64_t seed = testutil::Seed();
-  Totals t;
-  for (const auto& wl : Workloads()) {
-    Totals one;
-    Enumerate(wl, seed, &one);
-    std::printf("[crash] workload %-22s crash states %6llu  losses %llu\n", wl.name.c_str(),
-                static_cast<unsigned long long>(one.states), static_cast<unsigned long long>(one.failures));
-    t.states += one.states;
-    t.failures += one.failures;
-    if (t.first_failure.empty()) t.first_failure = one.first_failure;
-  }
-  std::printf("[crash] total crash states checked: %llu, losses: %llu (seed %llu)\n",
-              static_cast<unsigned long long>(t.states), static_cast<unsigned long long>(t.failures),
-              static_cast<unsigned long long>(seed));
+  Totals t = EnumerateAll(seed, /*random=*/true, "crash");
   EXPECT_EQ(t.failures, 0u) << t.first_failure << " (WAL_TEST_SEED=" << seed << ")";
-  EXPECT_GT(t.states, 1000u);
+  EXPECT_GT(t.states, 5000u);
 }
 
-#ifdef WAL_ENABLE_MUTANTS
-// Each durability step, removed alone, must make the enumeration fail.
-TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
+// The workloads with a second thread (the SaveAsync syncer), alone: what the
+// TSan step of scripts/test.sh runs.
+TEST(CrashEnumeration, ThreadedWorkloads) {
   const uint64_t seed = testutil::Seed();
-  const char* names[] = {"",
-                         "skip Save/Sync fdatasync",
-                         "skip cut: fdatasync of the old tail",
-                         "skip cut: fdatasync of the new head",
-                         "skip cut: directory fsync after rename",
-                         "skip Create: fdatasync of the first segment",
-                         "skip Create: fsync of <dir>.tmp",
-                         "skip Create: fsync of the parent directory",
-                         "skip zero-to-end on write-mode open"};
-  static_assert(std::size(names) == static_cast<size_t>(internal::Mutant::kCount));
-  int caught = 0;
-  const int total = static_cast<int>(internal::Mutant::kCount) - 1;
-  for (int mu = 1; mu <= total; ++mu) {
-    internal::g_mutant.store(mu);
-    Totals t;
-    for (const auto& wl : Workloads()) {
-      Enumerate(wl, seed, &t);
-      if (t.failures > 0) break;
-    }
-    internal::g_mutant.store(0);
-    std::printf("[mutant] %-45s %s after %llu crash states%s%s\n", names[mu],
-                t.failures ? "CAUGHT" : "MISSED", static_cast<unsigned long long>(t.states),
-                t.failures ? ": " : "", t.first_failure.c_str());
-    EXPECT_GT(t.failures, 0u) << "mutant not caught: " << names[mu];
-    if (t.failures) ++caught;
+  const std::vector<Workload> all = Workloads();
+  Totals t;
+  for (const char* name : {"async_saves_across_cuts", "ticket_callback", "ticket_callback_overwrite"}) {
+    Totals one;
+    Enumerate(WorkloadNamed(all, name), seed, /*random=*/true, &one);
+    std::printf("[threaded] workload %-30s crash states %6llu  failures %llu\n", name,
+                static_cast<unsigned long long>(one.states), static_cast<unsigned long long>(one.failures));
+    t.Merge(one);
   }
-  std::printf("[mutant] mutants caught: %d of %d\n", caught, total);
+  EXPECT_EQ(t.failures, 0u) << t.first_failure << " (WAL_TEST_SEED=" << seed << ")";
+  EXPECT_GT(t.states, 500u);
 }
-#endif
+
+// Each durability step, removed alone, must make the enumeration of the
+// workloads that exercise it fail with the harm it should cause.
+TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
+  using internal::Mutant;
+  const uint64_t seed = testutil::Seed();
+  struct Case {
+    Mutant mutant;
+    const char* name;
+    std::vector<std::string> workloads;
+    std::vector<Harm> harms;  // at least one failure of one of these
+  };
+  const std::vector<Case> cases = {
+      {Mutant::kSkipSaveSync, "skip Save/Sync fdatasync", {"save_batches"}, {Harm::kLostAck}},
+      {Mutant::kSkipCutOldTailSync,
+       "skip cut: fdatasync of the old tail",
+       {"save_with_cuts"},
+       {Harm::kLostAck, Harm::kUnreadable}},
+      {Mutant::kSkipCutHeadSync,
+       "skip cut: fdatasync of the new head",
+       {"save_with_cuts"},
+       {Harm::kHeadless, Harm::kUnreadable}},
+      {Mutant::kSkipCutDirSync,
+       "skip cut: directory fsync after rename",
+       {"save_with_cuts"},
+       {Harm::kLostAck}},
+      {Mutant::kCutDirSyncBeforeRename,
+       "cut: directory fsync before the rename",
+       {"save_with_cuts"},
+       {Harm::kLostAck}},
+      {Mutant::kSkipCreateFileSync,
+       "skip Create: fdatasync of the first segment",
+       {"create"},
+       {Harm::kLostAck}},
+      {Mutant::kSkipCreateTmpDirSync, "skip Create: fsync of <dir>.tmp", {"create"}, {Harm::kLostAck}},
+      {Mutant::kSkipCreateParentSync,
+       "skip Create: fsync of the parent directory",
+       {"create"},
+       {Harm::kLostAck}},
+      {Mutant::kSkipCreateDirsSync,
+       "skip Create: fsync of new directories' parents",
+       {"create"},
+       {Harm::kLostAck}},
+      {Mutant::kSkipZeroToEnd, "skip zero-to-end on write-mode open", {"reopen_append"}, {Harm::kUnreadable}},
+      {Mutant::kSkipZeroToEndSync,
+       "skip the fdatasync after zero-to-end",
+       {"reopen_append"},
+       {Harm::kUnreadable, Harm::kLostAck}},
+      {Mutant::kSkipHeadlessTailHead,
+       "no head on a headless tail before appending",
+       {"headless_tail_append"},
+       {Harm::kHeadless}},
+      {Mutant::kSkipOverwriteRule, "skip the raft overwrite rule", {"overwrite"}, {Harm::kWrongLog}},
+      {Mutant::kSkipOverwriteBelowSnapshot,
+       "skip the overwrite rule below the snapshot",
+       {"overwrite_around_snapshot", "overwrite_below_snapshot"},
+       {Harm::kWrongLog}},
+      {Mutant::kSkipTermOrderRule, "skip the term-order rule", {"installed_snapshot"}, {Harm::kWrongLog}},
+      {Mutant::kSkipZeroTailTornRule,
+       "skip the zero-tail torn-write rule",
+       {"save_batches"},
+       {Harm::kUnreadable}},
+      {Mutant::kSkipPurgeDirSync,
+       "skip Purge: directory fsync",
+       {"snapshot_release_purge", "snapshot_release_purge_rounds"},
+       {Harm::kPurgeUndone}},
+      {Mutant::kSkipRepairBrokenSync,
+       "skip Repair: fdatasync of the .broken copy",
+       {"repair_then_append"},
+       {Harm::kRepairCopyLost}},
+      {Mutant::kSkipRepairDirSync,
+       "skip Repair: directory fsync for the .broken copy",
+       {"repair_then_append"},
+       {Harm::kRepairCopyLost}},
+      {Mutant::kSkipRepairTruncateSync,
+       "skip Repair: fdatasync after the truncate",
+       {"repair_then_append"},
+       {Harm::kRepairUndone}},
+  };
+  // Every switch in src/mutants.h has its case.
+  ASSERT_EQ(cases.size() + 1, static_cast<size_t>(Mutant::kCount));
+  std::set<int> listed;
+  for (const Case& c : cases) listed.insert(static_cast<int>(c.mutant));
+  ASSERT_EQ(listed.size(), cases.size());
+
+  // The baseline: the same deterministic enumeration, unmutated, same seed.
+  Totals base = EnumerateAll(seed, /*random=*/false, "mutant baseline");
+  ASSERT_EQ(base.failures, 0u) << "the unmutated library fails the enumeration, so no mutant result means "
+                                  "anything: "
+                               << base.first_failure << " (WAL_TEST_SEED=" << seed << ")";
+
+  const std::vector<Workload> all = Workloads();
+  int caught = 0;
+  for (const Case& c : cases) {
+    const auto t0 = std::chrono::steady_clock::now();
+    internal::g_mutant.store(static_cast<int>(c.mutant));
+    Totals t;
+    for (const auto& name : c.workloads) Enumerate(WorkloadNamed(all, name), seed, /*random=*/false, &t);
+    internal::g_mutant.store(0);
+    uint64_t expected = 0;
+    std::string example;
+    for (Harm h : c.harms) {
+      expected += t.by_harm[static_cast<size_t>(h)];
+      if (example.empty()) example = t.first[static_cast<size_t>(h)];
+    }
+    std::printf("[mutant] %-48s %s: %llu of %llu crash states fail (%s) (%.1f s)%s%s\n", c.name,
+                expected ? "KILLED" : "MISSED", static_cast<unsigned long long>(t.failures),
+                static_cast<unsigned long long>(t.states), t.Harms().c_str(), SecondsSince(t0),
+                example.empty() ? "" : "\n         e.g. ", example.c_str());
+    EXPECT_GT(expected, 0u) << "mutant not killed with the harm it should cause: " << c.name << " (got "
+                            << t.Harms() << "; WAL_TEST_SEED=" << seed << ")";
+    if (expected) ++caught;
+  }
+  std::printf("[mutant] mutants killed: %d of %zu\n", caught, cases.size());
+}
 
 }  // namespace
 }  // namespace wal

@@ -1,6 +1,6 @@
 // Kill loop: real processes, the POSIX file system, SIGKILL at random times.
 //
-//   kill_loop [CYCLES]            the test (parent); CYCLES defaults to 200
+//   kill_loop [CYCLES [MIN_SAVES_PER_CYCLE]]  the test (parent); 200 cycles, 1 save
 //   kill_loop --child DIR FD SEED  the writer (started by the parent)
 //
 // The child opens the WAL in DIR (creating it if needed) and recovers it the
@@ -19,6 +19,12 @@
 // from 1 with the right content, and the hard state must cover the last
 // acknowledged index. When the directory grows past 24 MiB it starts a new
 // epoch with an empty directory, to keep each recovery short.
+//
+// A loop whose children never get to acknowledge anything proves nothing:
+// the run fails unless the children acknowledged at least
+// MIN_SAVES_PER_CYCLE saves per cycle on average (default 1; about 40 is
+// usual) and at least half of the cycles that kill after the child's
+// "recovered" message acknowledged a save.
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
@@ -287,7 +293,7 @@ std::string CheckRecovered(const Recovered& rec, uint64_t acked) {
   return "";
 }
 
-int RunParent(int cycles) {
+int RunParent(int cycles, double min_saves_per_cycle) {
   uint64_t seed = 0x6b696c6c6c6f6f70ull;  // "killloop"
   if (const char* s = std::getenv("WAL_TEST_SEED"); s != nullptr && *s != '\0')
     seed = std::strtoull(s, nullptr, 0);
@@ -309,6 +315,7 @@ int RunParent(int cycles) {
   uint64_t acked = 0;  // highest acknowledged index of this epoch
   uint64_t total_acked_entries = 0, total_saves = 0, repairs = 0, cycles_with_acks = 0, epochs = 1;
   uint64_t max_log = 0;
+  uint64_t ready_cycles = 0, ready_cycles_with_acks = 0;  // kills timed from "recovered"
   const int64_t t0 = NowNs();
   int done = 0;
   for (int c = 0; c < cycles; ++c) {
@@ -323,6 +330,10 @@ int RunParent(int cycles) {
     }
     total_saves += cr.acks;
     if (cr.acks > 0) ++cycles_with_acks;
+    if (from_ready) {
+      ++ready_cycles;
+      if (cr.acks > 0) ++ready_cycles_with_acks;
+    }
     if (cr.max_ack > acked) {
       total_acked_entries += cr.max_ack - acked;
       acked = cr.max_ack;
@@ -366,6 +377,16 @@ int RunParent(int cycles) {
               " cycles with acknowledged saves, %" PRIu64 " saves and %" PRIu64
               " entries acknowledged, %" PRIu64 " repairs, longest log %" PRIu64 " entries\n",
               done, secs, epochs, cycles_with_acks, total_saves, total_acked_entries, repairs, max_log);
+  if (static_cast<double>(total_saves) < min_saves_per_cycle * done ||
+      ready_cycles_with_acks * 2 < ready_cycles) {
+    std::printf("kill loop: too little was acknowledged to prove anything: %" PRIu64
+                " saves in %d cycles (want >= %.1f"
+                " per cycle), %" PRIu64 " of %" PRIu64
+                " cycles killed after recovery acknowledged a save (want half)\n",
+                total_saves, done, min_saves_per_cycle, ready_cycles_with_acks, ready_cycles);
+    std::printf("kill loop: FAILED\n");
+    return 1;
+  }
   std::printf("kill loop: 0 lost\n");
   return 0;
 }
@@ -378,10 +399,12 @@ int main(int argc, char** argv) {
     return RunChild(argv[2], std::atoi(argv[3]), std::strtoull(argv[4], nullptr, 10));
   }
   int cycles = 200;
+  double min_saves = 1;
   if (argc >= 2) cycles = std::atoi(argv[1]);
-  if (cycles <= 0) {
-    std::fprintf(stderr, "usage: %s [CYCLES]\n", argv[0]);
+  if (argc >= 3) min_saves = std::atof(argv[2]);
+  if (cycles <= 0 || argc > 3 || min_saves < 0) {
+    std::fprintf(stderr, "usage: %s [CYCLES [MIN_SAVES_PER_CYCLE]]\n", argv[0]);
     return 2;
   }
-  return RunParent(cycles);
+  return RunParent(cycles, min_saves);
 }
