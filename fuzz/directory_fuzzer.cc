@@ -17,6 +17,7 @@
 //   - Repair never changes what read mode returns; when it answers false it
 //     changes nothing, when true it only shortens the last segment (keeping a
 //     prefix) and leaves a .broken copy of the original.
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -157,7 +158,12 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
                    "write mode read " + walfuzz::Describe(*r2) + ", read mode " + r1.Describe());
         const uint64_t last = (*w)->last_index();
         if (append && last < std::numeric_limits<uint64_t>::max()) {
-          wal::Entry e{.term = 1, .index = last + 1, .type = wal::EntryType::kNormal, .data = "fuzz-append"};
+          // Raft never appends a term below the last entry's (or the snapshot's): ReadAll's
+          // term-order rule would rightly drop such an entry.
+          const uint64_t term =
+              std::max<uint64_t>({1, snap.term, r2->entries.empty() ? 0 : r2->entries.back().term});
+          wal::Entry e{
+              .term = term, .index = last + 1, .type = wal::EntryType::kNormal, .data = "fuzz-append"};
           wal::Status s = (*w)->Save(wal::HardState{}, std::span<const wal::Entry>(&e, 1));
           FUZZ_CHECK(s.ok(), "Save after a successful ReadAll: " + s.ToString());
           const bool cut = (*w)->stats().cuts > 0;
