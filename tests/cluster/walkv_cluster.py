@@ -323,8 +323,14 @@ def scenario_leader_kill(cluster, rng, args):
     leader = cluster.wait_leader()
     log(f"leader is {leader}")
     history = History()
-    load = Load(cluster, history, rng, threads=8, keys_per_thread=40, max_puts=4000, max_seconds=30)
-    time.sleep(1.5 + rng.uniform(0, 1.5))
+    # The kill comes after a random number of acknowledged PUTs (or 3 s), far below the load's
+    # own bound, so that the load is still running when the leader dies: a faster storage must
+    # not finish the whole load before the kill (it did, at 4000 PUTs in under 3 s).
+    kill_after = rng.randrange(500, 2000)
+    load = Load(cluster, history, rng, threads=8, keys_per_thread=40, max_puts=40000, max_seconds=30)
+    wait_until = time.monotonic() + 3
+    while time.monotonic() < wait_until and len(load.acks_at) < kill_after:
+        time.sleep(0.02)
     acks_before = len(load.acks_at)
     check(acks_before > 0, "no PUT got 200 before the kill")
     killed_at = time.monotonic()
