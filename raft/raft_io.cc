@@ -171,8 +171,8 @@ int Refuse(RaftIoImpl* m) {
   return RAFT_IOERR;
 }
 
-#define WALRAFT_GUARD(m)                 \
-  do {                                   \
+#define WALRAFT_GUARD(m)                     \
+  do {                                       \
     if (!(m)->failed.ok()) return Refuse(m); \
   } while (0)
 
@@ -195,7 +195,8 @@ int BuildRaftSnapshot(const StoredSnapshot& in, raft_snapshot** out) {
   s->configuration_index = in.meta.configuration_index;
   raft_configuration_init(&s->configuration);
   for (const auto& srv : in.meta.servers) {
-    int rv = raft_configuration_add(&s->configuration, srv.id, srv.address.c_str(), static_cast<int>(srv.role));
+    int rv =
+        raft_configuration_add(&s->configuration, srv.id, srv.address.c_str(), static_cast<int>(srv.role));
     if (rv != 0) {
       FreeSnapshot(s);
       return rv;
@@ -268,8 +269,8 @@ Status OpenLog(RaftIoImpl* m) {
     if (!read.has_value()) return read.error();
     const std::string want = MetadataFor(m->id);
     if (read->metadata != want) {
-      return Status(StatusCode::kMetadataConflict,
-                    "walraft: " + m->wal_dir + " holds metadata \"" + read->metadata + "\", not \"" + want + "\"");
+      return Status(StatusCode::kMetadataConflict, "walraft: " + m->wal_dir + " holds metadata \"" +
+                                                       read->metadata + "\", not \"" + want + "\"");
     }
     for (const EntryView& e : read->entries()) {
       const int32_t t = static_cast<int32_t>(e.type) - kRaftTypeBase;
@@ -354,7 +355,8 @@ void AsyncCb(uv_async_t* handle) {
     // append callback): the op is off the queue before it fires.
     switch (op.kind) {
       case Op::Kind::kAppend:
-        if (op.status == 0) m->durable_index = std::max(m->durable_index, std::min(op.last_index, m->next_index - 1));
+        if (op.status == 0)
+          m->durable_index = std::max(m->durable_index, std::min(op.last_index, m->next_index - 1));
         op.append_cb(op.append, op.status);
         break;
       case Op::Kind::kPut:
@@ -429,8 +431,8 @@ void IoClose(raft_io* io, raft_io_close_cb cb) {
   Wake(m);
 }
 
-int IoLoad(raft_io* io, raft_term* term, raft_id* voted_for, raft_snapshot** snapshot, raft_index* start_index,
-           raft_entry* entries[], size_t* n_entries) {
+int IoLoad(raft_io* io, raft_term* term, raft_id* voted_for, raft_snapshot** snapshot,
+           raft_index* start_index, raft_entry* entries[], size_t* n_entries) {
   RaftIoImpl* m = ImplOf(io);
   WALRAFT_GUARD(m);
   *snapshot = nullptr;
@@ -513,8 +515,8 @@ int IoStart(raft_io* io, unsigned msecs, raft_io_tick_cb tick, raft_io_recv_cb r
   int rv = m->inner.start(&m->inner, msecs, TickTrampoline, RecvTrampoline);
   if (rv != 0) {
     // raft_uv leaves the message empty when the port is taken.
-    SetErrmsg(io, "raft_uv start: %s (%s)", m->inner.errmsg[0] ? m->inner.errmsg : "no message; address in use?",
-              raft_strerror(rv));
+    SetErrmsg(io, "raft_uv start: %s (%s)",
+              m->inner.errmsg[0] ? m->inner.errmsg : "no message; address in use?", raft_strerror(rv));
   }
   return rv;
 }
@@ -529,8 +531,8 @@ int SaveHardState(RaftIoImpl* m, uint64_t term, uint64_t vote, std::string_view 
 }
 
 // Appends one configuration entry synchronously (bootstrap, recover).
-int SaveConfigurationEntry(RaftIoImpl* m, const raft_configuration* conf, uint64_t term, const HardState& state,
-                           const char* what) {
+int SaveConfigurationEntry(RaftIoImpl* m, const raft_configuration* conf, uint64_t term,
+                           const HardState& state, const char* what) {
   raft_buffer buf{};
   int rv = raft_configuration_encode(conf, &buf);
   if (rv != 0) {
@@ -553,8 +555,8 @@ int IoBootstrap(raft_io* io, const raft_configuration* conf) {
   RaftIoImpl* m = ImplOf(io);
   WALRAFT_GUARD(m);
   if (m->next_index != 1 || m->term != 0 || m->snapshot_index != 0) {
-    SetErrmsg(io, "walraft: bootstrap: the log is not empty (term %" PRIu64 ", last index %" PRIu64 ")", m->term,
-              m->next_index - 1);
+    SetErrmsg(io, "walraft: bootstrap: the log is not empty (term %" PRIu64 ", last index %" PRIu64 ")",
+              m->term, m->next_index - 1);
     return RAFT_CANTBOOTSTRAP;
   }
   // Term 1 and entry 1 (the configuration) in one synced write.
@@ -607,8 +609,9 @@ int IoAppend(raft_io* io, raft_io_append* req, const raft_entry entries[], unsig
       return RAFT_INVALID;
     }
     // Raft entries carry no index: the io numbers them from next_index.
-    m->views[i] = EntryView{entries[i].term, m->next_index + i, ToWalType(entries[i].type),
-                            std::string_view(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len)};
+    m->views[i] =
+        EntryView{entries[i].term, m->next_index + i, ToWalType(entries[i].type),
+                  std::string_view(static_cast<const char*>(entries[i].buf.base), entries[i].buf.len)};
   }
   // Zero-copy: the data is encoded straight from raft's buffers. When
   // next_index is below the WAL's last index (after truncate), this write is

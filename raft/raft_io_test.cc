@@ -1,8 +1,9 @@
 // walraft's io-level tests: the raft_io driven directly on a uv loop (no
 // raft instance, no network: raft_uv_tcp's init listens on nothing), plus
 // one end-to-end single-node raft cluster on 127.0.0.1.
+#include "wal/raft_io.h"
+
 #include <arpa/inet.h>
-#include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -18,9 +19,10 @@
 #include <thread>
 #include <vector>
 
+#include <gtest/gtest.h>
+
 #include "tests/test_util.h"
 #include "wal/mem_file_system.h"
-#include "wal/raft_io.h"
 #include "wal/wal.h"
 
 namespace wal {
@@ -80,7 +82,8 @@ void CopySnapshot(const raft_snapshot* s, Loaded* out) {
   for (unsigned i = 0; i < s->configuration.n; ++i) {
     out->servers.emplace_back(s->configuration.servers[i].id, s->configuration.servers[i].address);
   }
-  for (unsigned i = 0; i < s->n_bufs; ++i) out->payload.append(static_cast<const char*>(s->bufs[i].base), s->bufs[i].len);
+  for (unsigned i = 0; i < s->n_bufs; ++i)
+    out->payload.append(static_cast<const char*>(s->bufs[i].base), s->bufs[i].len);
 }
 
 std::string EncodeConfiguration(const raft_configuration& conf) {
@@ -299,7 +302,8 @@ std::vector<std::string> Payloads(int first, int n, const std::string& tag = "cm
 int AppendSync(Io& io, int first, int n, uint64_t term, const std::string& tag = "cmd") {
   Tracker t;
   AppendReq r;
-  int rv = Append(io.io(), &r, &t, 0, std::vector<uint64_t>(static_cast<size_t>(n), term), Payloads(first, n, tag));
+  int rv = Append(io.io(), &r, &t, 0, std::vector<uint64_t>(static_cast<size_t>(n), term),
+                  Payloads(first, n, tag));
   if (rv != 0) return rv;
   EXPECT_TRUE(RunUntil(io.loop(), [&] { return r.fired; }));
   EXPECT_EQ(t.fired_inside, 0);
@@ -616,8 +620,9 @@ TEST_F(RaftIoTest, RandomCrashesLoseNothingAcknowledged) {
     const bool unchanged = !any_acked && l.entries == old;
     const bool prefix = l.entries.size() >= required && l.entries.size() <= submitted.size() &&
                         std::equal(l.entries.begin(), l.entries.end(), submitted.begin());
-    ASSERT_TRUE(unchanged || prefix) << "round " << round << ": loaded " << l.entries.size() << " entries, required "
-                                     << required << " of " << submitted.size() << "; seed " << seed;
+    ASSERT_TRUE(unchanged || prefix) << "round " << round << ": loaded " << l.entries.size()
+                                     << " entries, required " << required << " of " << submitted.size()
+                                     << "; seed " << seed;
     std::vector<LoadedEntry> log = l.entries;
     old = log;
     term++;
@@ -650,7 +655,8 @@ TEST_F(RaftIoTest, RandomCrashesLoseNothingAcknowledged) {
     submitted = log;
     any_acked = done > 0;
     required = any_acked ? length_after[done - 1] : keep;
-    const CrashMode modes[] = {CrashMode::kDropUnsynced, CrashMode::kKeepRandomPrefix, CrashMode::kTearLastSector};
+    const CrashMode modes[] = {CrashMode::kDropUnsynced, CrashMode::kKeepRandomPrefix,
+                               CrashMode::kTearLastSector};
     fs.SimulateCrash({modes[rng() % 3], rng()});
     io_.reset();
   }
@@ -949,7 +955,7 @@ struct Node {
 };
 
 struct ApplyReq {
-  struct raft_apply req{};
+  struct raft_apply req {};
   int status = -1;
   bool done = false;
 };
@@ -999,7 +1005,7 @@ TEST_F(RaftIoTest, SingleNodeClusterAppliesAndRestartsFromLogAndSnapshot) {
   ASSERT_EQ(node.Start(/*bootstrap=*/false), 0) << node.r.errmsg;
   ASSERT_TRUE(RunUntil(&loop_, [&] { return raft_state(&node.r) == RAFT_LEADER; }));
   struct BarrierCtx {
-    struct raft_barrier req{};
+    struct raft_barrier req {};
     bool done = false;
     int status = -1;
   } b;

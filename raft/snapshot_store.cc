@@ -48,11 +48,14 @@ class Cursor {
   size_t pos_ = 0;
 };
 
-std::span<const std::byte> AsBytes(std::string_view s) { return {reinterpret_cast<const std::byte*>(s.data()), s.size()}; }
+std::span<const std::byte> AsBytes(std::string_view s) {
+  return {reinterpret_cast<const std::byte*>(s.data()), s.size()};
+}
 
 bool ParseName(std::string_view name, SnapshotId* id) {
   // <16 hex>-<16 hex>.raftsnap
-  if (name.size() != 16 + 1 + 16 + kSuffix.size() || name[16] != '-' || !name.ends_with(kSuffix)) return false;
+  if (name.size() != 16 + 1 + 16 + kSuffix.size() || name[16] != '-' || !name.ends_with(kSuffix))
+    return false;
   auto hex = [](std::string_view s, uint64_t* v) {
     *v = 0;
     for (char c : s) {
@@ -73,7 +76,8 @@ bool ParseName(std::string_view name, SnapshotId* id) {
 
 }  // namespace
 
-SnapshotStore::SnapshotStore(FileSystem* fs, std::string dir, bool sync) : fs_(fs), dir_(std::move(dir)), sync_(sync) {}
+SnapshotStore::SnapshotStore(FileSystem* fs, std::string dir, bool sync)
+    : fs_(fs), dir_(std::move(dir)), sync_(sync) {}
 
 std::string SnapshotStore::FileName(const SnapshotId& id) {
   char buf[64];
@@ -182,7 +186,8 @@ Result<StoredSnapshot> SnapshotStore::Load(const SnapshotId& id) const {
   Cursor c(body.substr(kMagic.size()));
   StoredSnapshot out;
   uint64_t n = 0;
-  if (!c.U64(&out.meta.index) || !c.U64(&out.meta.term) || !c.U64(&out.meta.configuration_index) || !c.U64(&n)) {
+  if (!c.U64(&out.meta.index) || !c.U64(&out.meta.term) || !c.U64(&out.meta.configuration_index) ||
+      !c.U64(&n)) {
     return corrupt("truncated header");
   }
   // Every server takes at least 24 bytes: a count past that is corrupt, and
@@ -192,7 +197,8 @@ Result<StoredSnapshot> SnapshotStore::Load(const SnapshotId& id) const {
     SnapshotServer s;
     uint64_t len = 0;
     std::string_view addr;
-    if (!c.U64(&s.id) || !c.U64(&s.role) || !c.U64(&len) || !c.Bytes(len, &addr)) return corrupt("truncated server");
+    if (!c.U64(&s.id) || !c.U64(&s.role) || !c.U64(&len) || !c.Bytes(len, &addr))
+      return corrupt("truncated server");
     s.address = std::string(addr);
     out.meta.servers.push_back(std::move(s));
   }
@@ -200,7 +206,8 @@ Result<StoredSnapshot> SnapshotStore::Load(const SnapshotId& id) const {
   std::string_view payload;
   if (!c.U64(&len) || !c.Bytes(len, &payload)) return corrupt("truncated payload");
   if (c.remaining() != 0) return corrupt("trailing bytes");
-  if (out.meta.index != id.index || out.meta.term != id.term) return corrupt("index/term differ from the name");
+  if (out.meta.index != id.index || out.meta.term != id.term)
+    return corrupt("index/term differ from the name");
   out.payload = std::string(payload);
   return out;
 }

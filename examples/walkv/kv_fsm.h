@@ -23,7 +23,8 @@ struct PutCommand {
   std::string_view value;
 };
 std::string EncodePut(std::string_view key, std::string_view value);
-// Returns nullopt when `payload` is not such an encoding (lengths beyond it, or not padded to 8). The views point into payload.
+// Returns nullopt when `payload` is not such an encoding (lengths beyond it, or not padded to 8). The views
+// point into payload.
 std::optional<PutCommand> DecodePut(std::string_view payload);
 
 class KvMap {

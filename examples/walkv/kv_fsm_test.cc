@@ -1,10 +1,10 @@
 // Unit tests of walkv's state machine: command and snapshot encodings, the state hash.
 #include "examples/walkv/kv_fsm.h"
 
-#include <gtest/gtest.h>
-
 #include <cstdlib>
 #include <random>
+
+#include <gtest/gtest.h>
 
 namespace walkv {
 namespace {
@@ -61,7 +61,8 @@ TEST(KvFsm, HashDependsOnContentsNotOnOrder) {
 
 TEST(KvFsm, SnapshotRoundTripsRandomMaps) {
   unsigned seed = std::random_device{}();
-  if (const char* env = std::getenv("WAL_TEST_SEED")) seed = static_cast<unsigned>(std::strtoul(env, nullptr, 10));
+  if (const char* env = std::getenv("WAL_TEST_SEED"))
+    seed = static_cast<unsigned>(std::strtoul(env, nullptr, 10));
   std::printf("WAL_TEST_SEED=%u\n", seed);
   std::mt19937 rng(seed);
   for (int round = 0; round < 50; ++round) {
@@ -93,9 +94,9 @@ TEST(KvFsm, MalformedSnapshotLeavesTheMapAlone) {
   for (size_t cut = 0; cut < image.size(); ++cut) {
     EXPECT_FALSE(target.Restore(image.substr(0, cut))) << cut;
   }
-  EXPECT_FALSE(target.Restore(image + "x"));           // trailing garbage
+  EXPECT_FALSE(target.Restore(image + "x"));  // trailing garbage
   std::string lying = image;
-  lying[4] = 100;                                       // count says 100 pairs
+  lying[4] = 100;  // count says 100 pairs
   EXPECT_FALSE(target.Restore(lying));
   EXPECT_EQ(target.state_hash(), before);
   ASSERT_NE(target.Find("keep"), nullptr);

@@ -6,9 +6,10 @@
 //         [--storage wal|uv] [--timeout-ms N]
 //
 // HTTP: PUT /v1/kv/KEY (body = value), GET /v1/kv/KEY, GET /v1/status.
+#include <httplib.h>
+
 #include <csignal>
 #include <cstdio>
-#include <httplib.h>
 #include <map>
 #include <string>
 #include <thread>
@@ -139,8 +140,8 @@ int main(int argc, char** argv) {
 
   std::thread http([&server] { server.listen_after_bind(); });
   std::fprintf(stderr, "walkv: node %llu up: raft %s, http %s, storage %s, data %s\n",
-               static_cast<unsigned long long>(opts.id), opts.raft_address.c_str(),
-               http_address.c_str(), storage.c_str(), opts.data_dir.c_str());
+               static_cast<unsigned long long>(opts.id), opts.raft_address.c_str(), http_address.c_str(),
+               storage.c_str(), opts.data_dir.c_str());
   int rc = node->Run();
   server.stop();
   http.join();

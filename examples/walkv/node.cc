@@ -52,16 +52,18 @@ Reply JsonReply(int status, const nlohmann::json& j) {
   return r;
 }
 
-Reply ErrorReply(int status, const std::string& message) {
-  return JsonReply(status, {{"error", message}});
-}
+Reply ErrorReply(int status, const std::string& message) { return JsonReply(status, {{"error", message}}); }
 
 const char* RoleName(int state) {
   switch (state) {
-    case RAFT_LEADER: return "leader";
-    case RAFT_FOLLOWER: return "follower";
-    case RAFT_CANDIDATE: return "candidate";
-    default: return "unavailable";
+    case RAFT_LEADER:
+      return "leader";
+    case RAFT_FOLLOWER:
+      return "follower";
+    case RAFT_CANDIDATE:
+      return "candidate";
+    default:
+      return "unavailable";
   }
 }
 
@@ -70,8 +72,7 @@ const char* RoleName(int state) {
 bool HoldsNoFile(const std::string& dir) {
   std::error_code ec;
   if (!fs::exists(dir, ec)) return true;
-  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it);
-       it.increment(ec)) {
+  for (auto it = fs::recursive_directory_iterator(dir, ec); !ec && it != fs::end(it); it.increment(ec)) {
     if (it->is_regular_file(ec)) return false;
   }
   return true;
@@ -323,10 +324,18 @@ void Node::Drain() {
   std::vector<std::shared_ptr<Op>> gets;
   for (auto& op : ops) {
     switch (op->kind) {
-      case Op::Kind::kStatus: op->Complete(StatusReply()); break;
-      case Op::Kind::kPut: StartPut(op); break;
-      case Op::Kind::kGet: gets.push_back(op); break;
-      case Op::Kind::kStop: BeginShutdown(); break;
+      case Op::Kind::kStatus:
+        op->Complete(StatusReply());
+        break;
+      case Op::Kind::kPut:
+        StartPut(op);
+        break;
+      case Op::Kind::kGet:
+        gets.push_back(op);
+        break;
+      case Op::Kind::kStop:
+        BeginShutdown();
+        break;
     }
   }
   if (!gets.empty()) StartReads(std::move(gets));
@@ -378,7 +387,9 @@ void Node::OnApplied(struct raft_apply* req, int status, void* /*result*/) {
       // raft calls this after the FSM applied the entry, which it does only once committed.
       put->op->Complete(JsonReply(200, {{"index", req->index}}));
       break;
-    case RAFT_NOTLEADER: put->op->Complete(node->NotLeader(put->op->key)); break;
+    case RAFT_NOTLEADER:
+      put->op->Complete(node->NotLeader(put->op->key));
+      break;
     case RAFT_LEADERSHIPLOST:
       put->op->Complete(ErrorReply(503, "leadership lost before commit; the outcome is unknown"));
       break;
@@ -386,8 +397,8 @@ void Node::OnApplied(struct raft_apply* req, int status, void* /*result*/) {
       put->op->Complete(ErrorReply(503, "shutting down; the outcome is unknown"));
       break;
     default:
-      put->op->Complete(ErrorReply(500, std::string("raft: ") + raft_strerror(status) +
-                                            "; the outcome is unknown"));
+      put->op->Complete(
+          ErrorReply(500, std::string("raft: ") + raft_strerror(status) + "; the outcome is unknown"));
   }
 }
 
@@ -473,8 +484,10 @@ Reply Node::StatusReply() const {
 #ifdef WALKV_HAVE_WALRAFT
   if (opts_.storage == Storage::kWal) {
     wal::RaftIoStats s = wal::RaftIoGetStats(&io_);
-    j["io"] = {{"wal_segments", s.wal_segments}, {"snapshot_index", s.snapshot_index},
-               {"last_index", s.last_index}, {"durable_index", s.durable_index}};
+    j["io"] = {{"wal_segments", s.wal_segments},
+               {"snapshot_index", s.snapshot_index},
+               {"last_index", s.last_index},
+               {"durable_index", s.durable_index}};
   }
 #endif
   return JsonReply(200, j);

@@ -32,11 +32,11 @@ enum class Storage { kWal, kUv };
 struct NodeOptions {
   uint64_t id = 0;
   std::string data_dir;
-  std::string raft_address;                 // host:port this node's raft listens on
-  std::map<uint64_t, std::string> peers;    // id -> raft address, all voters (includes this node)
+  std::string raft_address;                    // host:port this node's raft listens on
+  std::map<uint64_t, std::string> peers;       // id -> raft address, all voters (includes this node)
   std::map<uint64_t, std::string> peers_http;  // id -> http address, optional (Location headers)
-  unsigned snapshot_every = 1024;           // raft snapshot threshold and trailing entries
-  uint64_t segment_bytes = 64'000'000;      // WAL segment size (raft_uv's too, for a like setup)
+  unsigned snapshot_every = 1024;              // raft snapshot threshold and trailing entries
+  uint64_t segment_bytes = 64'000'000;         // WAL segment size (raft_uv's too, for a like setup)
   Storage storage = Storage::kWal;
 };
 
@@ -101,11 +101,11 @@ class Node {
   uv_async_t async_{};
   uv_signal_t sigterm_{};
   uv_signal_t sigint_{};
-  struct raft_uv_transport transport_{};
-  struct raft_io io_{};
-  struct raft_fsm fsm_{};
-  struct raft raft_{};
-  KvMap kv_;            // loop thread only
+  struct raft_uv_transport transport_ {};
+  struct raft_io io_ {};
+  struct raft_fsm fsm_ {};
+  struct raft raft_ {};
+  KvMap kv_;               // loop thread only
   bool stopping_ = false;  // loop thread only
   bool loop_ready_ = false;
 
