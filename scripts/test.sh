@@ -55,12 +55,23 @@ section "tests: TSan (multi-threaded tests)"
 cmake -S . -B build-tsan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS="-O1 -fsanitize=thread" \
   -DCMAKE_EXE_LINKER_FLAGS="-fsanitize=thread" -DWAL_BUILD_BENCHMARKS=OFF -DWAL_BUILD_TOOLS=OFF \
   -DWAL_INSTALL=OFF >/dev/null
-cmake --build build-tsan -j "$JOBS" --target wal_tests wal_crash_tests
+TSAN_TARGETS=(wal_tests wal_crash_tests)
+# walraft's io tests (the syncer thread hands reports to the loop thread) and
+# walkv (HTTP threads hand requests to the loop thread), when they are built.
+if grep -q '^WAL_BUILD_RAFT:BOOL=ON' build-tsan/CMakeCache.txt; then TSAN_TARGETS+=(wal_raft_tests walkv); fi
+cmake --build build-tsan -j "$JOBS" --target "${TSAN_TARGETS[@]}"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
 gtest ./build-tsan/tests/wal_tests 'GroupCommit*:Pipelined*:*Pipeline*:Tickets.*:*LockTo*'
 # The threaded crash workloads (SaveAsync across cuts, the ticket callback)
 # and the fault test of a failed background sync.
 gtest ./build-tsan/tests/wal_crash_tests 'CrashEnumeration.ThreadedWorkloads:FaultInjection.AsyncSaveReportsAFailedSync'
+if [[ -x build-tsan/raft/wal_raft_tests ]]; then
+  ./build-tsan/raft/wal_raft_tests
+  # One cluster scenario on the TSan walkv: a data race halts a node, and the
+  # scenario requires every node to exit 0 on SIGTERM.
+  python3 tests/cluster/walkv_cluster.py --walkv build-tsan/examples/walkv/walkv \
+    --workdir build-tsan/cluster-leader_kill --storage wal --scenario leader_kill
+fi
 unset TSAN_OPTIONS
 
 if [ -f fuzz/run.sh ]; then
