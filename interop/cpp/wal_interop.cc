@@ -43,6 +43,8 @@
 #include <string>
 #include <vector>
 
+#include <isa-l/crc.h>
+
 #include "interop/cpp/json.h"
 #include "wal/wal.h"
 
@@ -58,7 +60,7 @@ constexpr uint64_t kDefaultSegmentSize = 64'000'000;  // etcd's wal.SegmentSizeB
 constexpr char kUsage[] =
     "usage:\n"
     "  wal_interop run WORKLOAD.jsonl DIR\n"
-    "  wal_interop read DIR [--mode write|read] [--snap-index I --snap-term T]\n"
+    "  wal_interop read DIR [--mode write|read] [--snap-index I --snap-term T] [--data full|digest]\n"
     "  wal_interop verify DIR [--snap-index I --snap-term T]\n"
     "  wal_interop repair DIR\n"
     "  wal_interop valid-snapshots DIR\n";
@@ -497,7 +499,20 @@ int CmdRun(const std::vector<std::string>& argv) {
   _exit(0);
 }
 
-std::string ReadOutput(const wal::ReadAllResult* r, const wal::Status& err) {
+// --data digest: an entry's data longer than this prints as
+// "crc32:XXXXXXXX:len:N" (IEEE CRC-32, as zlib's and Go's hash/crc32)
+// instead of base64, as etcdwal does (interop/etcd/read.go).
+constexpr size_t kDigestOver = 256;
+
+std::string EntryData(std::string_view d, bool digest) {
+  if (!digest || d.size() <= kDigestOver) return Base64Encode(d);
+  char buf[64];
+  const uint32_t crc = crc32_gzip_refl(0, reinterpret_cast<const unsigned char*>(d.data()), d.size());
+  std::snprintf(buf, sizeof buf, "crc32:%08x:len:%zu", crc, d.size());
+  return buf;
+}
+
+std::string ReadOutput(const wal::ReadAllResult* r, const wal::Status& err, bool digest) {
   std::string out = "{\"metadata\":";
   if (r != nullptr && !r->metadata.empty()) {
     out += '"' + Base64Encode(r->metadata) + '"';
@@ -514,7 +529,7 @@ std::string ReadOutput(const wal::ReadAllResult* r, const wal::Status& err) {
       first = false;
       out += "{\"index\":" + std::to_string(e.index) + ",\"term\":" + std::to_string(e.term) +
              ",\"type\":" + std::to_string(static_cast<int32_t>(e.type)) + ",\"data\":\"" +
-             Base64Encode(e.data) + "\"}";
+             EntryData(e.data, digest) + "\"}";
     }
   }
   out += "],\"error\":" + ErrorObject(err) + "}";
@@ -524,26 +539,29 @@ std::string ReadOutput(const wal::ReadAllResult* r, const wal::Status& err) {
 int CmdRead(const std::vector<std::string>& argv) {
   Args a;
   std::string err;
-  if (!ParseArgs(argv, {"mode", "snap-index", "snap-term"}, &a, &err)) return FailUsage(err);
+  if (!ParseArgs(argv, {"mode", "snap-index", "snap-term", "data"}, &a, &err)) return FailUsage(err);
   if (a.pos.size() != 1)
     return FailUsage("expected 1 positional argument(s), got " + std::to_string(a.pos.size()));
   wal::Snapshot snap;
   if (!SnapOpts(a, &snap, &err)) return FailUsage(err);
   std::string mode = a.opts.count("mode") ? a.opts["mode"] : "write";
   if (mode != "write" && mode != "read") return FailUsage("--mode must be write or read");
+  const std::string data = a.opts.count("data") ? a.opts["data"] : "full";
+  if (data != "full" && data != "digest") return FailUsage("--data must be full or digest");
+  const bool digest = data == "digest";
 
   wal::Options o = BaseOptions();  // default segment size, as etcdwal
   auto w = mode == "write" ? wal::WAL::Open(a.pos[0], snap, o) : wal::WAL::OpenForRead(a.pos[0], snap, o);
   if (!w.has_value()) {
-    PrintLine(ReadOutput(nullptr, w.error()));
+    PrintLine(ReadOutput(nullptr, w.error(), digest));
     return 0;
   }
   auto r = (*w)->ReadAll();
   (*w)->Close().IgnoreError();
   if (r.has_value()) {
-    PrintLine(ReadOutput(&r.value(), wal::Status::Ok()));
+    PrintLine(ReadOutput(&r.value(), wal::Status::Ok(), digest));
   } else {
-    PrintLine(ReadOutput(nullptr, r.error()));
+    PrintLine(ReadOutput(nullptr, r.error(), digest));
   }
   return 0;
 }

@@ -16,7 +16,7 @@ import (
 
 const usage = `usage:
   etcdwal run WORKLOAD.jsonl DIR
-  etcdwal read DIR [--mode write|read] [--snap-index I --snap-term T]
+  etcdwal read DIR [--mode write|read] [--snap-index I --snap-term T] [--data full|digest]
   etcdwal verify DIR [--snap-index I --snap-term T]
   etcdwal repair DIR
   etcdwal valid-snapshots DIR

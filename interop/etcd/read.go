@@ -1,7 +1,10 @@
 package main
 
 import (
+	"encoding/base64"
 	"errors"
+	"fmt"
+	"hash/crc32"
 
 	"go.etcd.io/etcd/raft/raftpb"
 	"go.etcd.io/etcd/wal"
@@ -13,7 +16,20 @@ type outEntry struct {
 	Index uint64 `json:"index"`
 	Term  uint64 `json:"term"`
 	Type  int32  `json:"type"`
-	Data  []byte `json:"data"` // never nil here, so empty prints as ""
+	Data  string `json:"data"` // base64, or a digest (see entryData)
+}
+
+// digestOver: with --data digest, an entry's data longer than this prints as
+// "crc32:XXXXXXXX:len:N" (IEEE CRC-32, as zlib's) instead of base64, so that
+// comparing two readers does not cost a JSON of every payload. A digest is
+// never valid base64 (':'), so the two forms cannot be confused.
+const digestOver = 256
+
+func entryData(d []byte, digest bool) string {
+	if digest && len(d) > digestOver {
+		return fmt.Sprintf("crc32:%08x:len:%d", crc32.ChecksumIEEE(d), len(d))
+	}
+	return base64.StdEncoding.EncodeToString(d)
 }
 
 // readOut is the `read` output object; field order is the key order.
@@ -36,7 +52,7 @@ func snapArgs(p *parsedArgs) (walpb.Snapshot, error) {
 	return walpb.Snapshot{Index: i, Term: t}, nil
 }
 
-func makeReadOut(md []byte, st raftpb.HardState, ents []raftpb.Entry, err error) readOut {
+func makeReadOut(md []byte, st raftpb.HardState, ents []raftpb.Entry, err error, digest bool) readOut {
 	out := readOut{Entries: []outEntry{}, Error: toJSONError(err)}
 	// ReadAll returns data together with an error only for
 	// ErrSnapshotNotFound (read mode). For every other error the data is
@@ -54,17 +70,14 @@ func makeReadOut(md []byte, st raftpb.HardState, ents []raftpb.Entry, err error)
 	}
 	out.HardState = wlState{Term: st.Term, Vote: st.Vote, Commit: st.Commit}
 	for _, e := range ents {
-		d := e.Data
-		if d == nil {
-			d = []byte{}
-		}
-		out.Entries = append(out.Entries, outEntry{Index: e.Index, Term: e.Term, Type: int32(e.Type), Data: d})
+		out.Entries = append(out.Entries, outEntry{Index: e.Index, Term: e.Term, Type: int32(e.Type),
+			Data: entryData(e.Data, digest)})
 	}
 	return out
 }
 
 func cmdRead(args []string) (int, error) {
-	p, err := parseArgs(args, "mode", "snap-index", "snap-term")
+	p, err := parseArgs(args, "mode", "snap-index", "snap-term", "data")
 	if err != nil {
 		return 0, err
 	}
@@ -81,6 +94,10 @@ func cmdRead(args []string) (int, error) {
 	}
 	if mode != "write" && mode != "read" {
 		return 0, usageError{"--mode must be write or read"}
+	}
+	data := p.opts["data"]
+	if data != "" && data != "full" && data != "digest" {
+		return 0, usageError{"--data must be full or digest"}
 	}
 	dir := p.pos[0]
 	lg := zap.NewNop()
@@ -108,7 +125,7 @@ func cmdRead(args []string) (int, error) {
 		w.Close()
 		return rerr
 	})
-	printJSON(makeReadOut(md, st, ents, err))
+	printJSON(makeReadOut(md, st, ents, err, data == "digest"))
 	return 0, nil
 }
 

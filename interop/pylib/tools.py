@@ -1,11 +1,13 @@
 """Running the two drivers (etcdwal = etcd v3.4's wal package, wal_interop =
 this library) and handling WAL directories."""
 
+import base64
 import hashlib
 import json
 import os
 import shutil
 import subprocess
+import zlib
 
 DEPS_HINT = ("apt-get install golang-go golang-etcd-server-dev etcd-server etcd-client "
              "(scripts/deps.sh installs them)")
@@ -38,6 +40,17 @@ def ensure_etcdwal(path, build_sh, gocache):
     return path
 
 
+DIGEST_OVER = 256
+
+
+def digest_data(b64data):
+    """The drivers' `read --data digest` form of an entry's base64 data."""
+    raw = base64.b64decode(b64data) if b64data else b""
+    if len(raw) <= DIGEST_OVER:
+        return b64data or ""
+    return "crc32:%08x:len:%d" % (zlib.crc32(raw), len(raw))
+
+
 class Driver:
     """One implementation's driver binary. Every call returns the parsed
     JSON line; a usage error or a crash raises Fatal."""
@@ -67,7 +80,11 @@ class Driver:
         return self._call(["run", workload, d], allow_exit1=True, timeout=600)
 
     def read(self, d, mode, snap):
-        return self._call(["read", d, "--mode", mode, "--snap-index", snap[0], "--snap-term", snap[1]])
+        # Payloads over 256 bytes come back as digests (digest_data): the
+        # comparisons stay exact in practice and the JSON stays small (a
+        # full dump made the random shards spend most of their time in it).
+        return self._call(["read", d, "--mode", mode, "--snap-index", snap[0], "--snap-term", snap[1],
+                           "--data", "digest"])
 
     def verify(self, d, snap):
         return self._call(["verify", d, "--snap-index", snap[0], "--snap-term", snap[1]])

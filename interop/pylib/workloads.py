@@ -6,6 +6,8 @@ import base64
 import json
 import random
 
+from pylib import tools
+
 U64 = (1 << 64) - 1
 
 
@@ -102,7 +104,7 @@ def model_read(ops, snap=(0, 0)):
                         return "SliceOutOfRange"
                     del ents[up:]
                     ents.append({"index": idx, "term": e.get("term", 0), "type": e.get("type", 0),
-                                 "data": e.get("data") or ""})
+                                 "data": tools.digest_data(e.get("data"))})
             st = op.get("state")
             if st:
                 s = (st.get("term", 0), st.get("vote", 0), st.get("commit", 0))
