@@ -28,6 +28,7 @@
 // Environment: WAL_INTEROP_TORN_WRITE_RULE=etcd|zero-tail selects
 // wal::Options::torn_write_rule for every WAL and call (unset: the library's
 // default). `etcd` gives exactly etcd's torn-write classification.
+#include <isa-l/crc.h>
 #include <unistd.h>
 
 #include <cctype>
@@ -36,14 +37,13 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <iostream>
 #include <map>
 #include <memory>
 #include <optional>
 #include <sstream>
 #include <string>
 #include <vector>
-
-#include <isa-l/crc.h>
 
 #include "interop/cpp/json.h"
 #include "wal/wal.h"
@@ -63,7 +63,8 @@ constexpr char kUsage[] =
     "  wal_interop read DIR [--mode write|read] [--snap-index I --snap-term T] [--data full|digest]\n"
     "  wal_interop verify DIR [--snap-index I --snap-term T]\n"
     "  wal_interop repair DIR\n"
-    "  wal_interop valid-snapshots DIR\n";
+    "  wal_interop valid-snapshots DIR\n"
+    "  wal_interop serve   (one JSON array of arguments per stdin line; each answer ends with \"#rc N\")\n";
 
 // wal::Options as etcdwal would have them: default segment size, background
 // segment preparation (etcd's file pipeline), and the torn-write rule from
@@ -613,13 +614,36 @@ int CmdValidSnapshots(const std::vector<std::string>& argv) {
   return 0;
 }
 
-}  // namespace
+int Dispatch(const std::string& cmd, const std::vector<std::string>& rest);
 
-int main(int argc, char** argv) {
-  if (argc < 2) return FailUsage("missing subcommand");
-  std::string cmd = argv[1];
-  std::vector<std::string> rest(argv + 2, argv + argc);
+// serve: one command per stdin line, a JSON array of its arguments (e.g.
+// ["read","DIR","--mode","read"]); prints the command's output, then
+// "#rc N" with its exit status. `run` is not served (it ends the process).
+// The test harness uses it to spare a process start per check.
+int CmdServe() {
+  std::string line, err;
+  while (std::getline(std::cin, line)) {
+    auto v = walinterop::ParseJson(line, &err);
+    std::vector<std::string> args;
+    if (v && v->kind == walinterop::JsonValue::Kind::kArray) {
+      for (const auto& item : v->items) args.push_back(item.text);
+    }
+    int rc = 2;
+    if (args.empty() || args[0] == "run" || args[0] == "serve") {
+      FailUsage("serve: a request is a JSON array of a subcommand (not run or serve) and its arguments");
+    } else {
+      rc = Dispatch(args[0], std::vector<std::string>(args.begin() + 1, args.end()));
+    }
+    std::fflush(stderr);
+    std::printf("#rc %d\n", rc);
+    std::fflush(stdout);
+  }
+  return 0;
+}
+
+int Dispatch(const std::string& cmd, const std::vector<std::string>& rest) {
   if (cmd == "run") return CmdRun(rest);
+  if (cmd == "serve") return CmdServe();
   if (cmd == "read") return CmdRead(rest);
   if (cmd == "verify") return CmdVerify(rest);
   if (cmd == "repair") return CmdRepair(rest);
@@ -629,4 +653,11 @@ int main(int argc, char** argv) {
     return 0;
   }
   return FailUsage("unknown subcommand \"" + cmd + "\"");
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 2) return FailUsage("missing subcommand");
+  return Dispatch(argv[1], std::vector<std::string>(argv + 2, argv + argc));
 }

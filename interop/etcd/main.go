@@ -6,6 +6,7 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"encoding/json"
 	"fmt"
@@ -20,6 +21,7 @@ const usage = `usage:
   etcdwal verify DIR [--snap-index I --snap-term T]
   etcdwal repair DIR
   etcdwal valid-snapshots DIR
+  etcdwal serve   (one JSON array of arguments per stdin line; each answer ends with "#rc N")
   etcdwal bench write DIR --entries N --size B --batch K [--segment-size S] [--unsafe-no-fsync 1]
   etcdwal bench unsynced DIR --entries N --size B [--segment-size S]
   etcdwal bench read DIR
@@ -53,6 +55,8 @@ func realMain(args []string) int {
 		code, err = cmdValidSnapshots(args[1:])
 	case "bench":
 		code, err = cmdBench(args[1:])
+	case "serve":
+		return cmdServe()
 	case "-h", "--help", "help":
 		fmt.Fprint(os.Stdout, usage)
 		return 0
@@ -141,4 +145,25 @@ func printJSON(v interface{}) {
 		panic(err)
 	}
 	os.Stdout.Write(buf.Bytes())
+}
+
+// cmdServe answers one command per stdin line, a JSON array of its arguments
+// (e.g. ["read","DIR","--mode","read"]): the command's output, then "#rc N"
+// with its exit status. `run` is not served (it may end the process). The
+// test harness uses it to spare a process start per check.
+func cmdServe() int {
+	in := bufio.NewScanner(os.Stdin)
+	in.Buffer(make([]byte, 1<<20), 1<<30)
+	for in.Scan() {
+		var args []string
+		rc := 2
+		if err := json.Unmarshal(in.Bytes(), &args); err != nil || len(args) == 0 ||
+			args[0] == "run" || args[0] == "serve" {
+			failUsage("serve: a request is a JSON array of a subcommand (not run or serve) and its arguments")
+		} else {
+			rc = realMain(args)
+		}
+		fmt.Fprintf(os.Stdout, "#rc %d\n", rc)
+	}
+	return 0
 }

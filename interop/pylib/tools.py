@@ -7,6 +7,8 @@ import json
 import os
 import shutil
 import subprocess
+import tempfile
+import threading
 import zlib
 
 DEPS_HINT = ("apt-get install golang-go golang-etcd-server-dev etcd-server etcd-client "
@@ -51,16 +53,103 @@ def digest_data(b64data):
     return "crc32:%08x:len:%d" % (zlib.crc32(raw), len(raw))
 
 
+class _Server:
+    """One `DRIVER serve` process: requests are JSON arrays of arguments, one
+    per line; each answer is the command's output lines and then "#rc N"."""
+
+    def __init__(self, path, env):
+        self.requests = 0
+        self.err = tempfile.TemporaryFile()
+        self.proc = subprocess.Popen([path, "serve"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                     stderr=self.err, env=env)
+
+    def dead(self):
+        return self.proc.poll() is not None
+
+    def stderr_tail(self):
+        try:
+            self.err.seek(0)
+            return self.err.read().decode("utf-8", "replace")
+        except (OSError, ValueError):
+            return ""
+
+    def request(self, args, timeout):
+        """(rc or None if the process died or timed out, output lines, stderr)."""
+        self.requests += 1
+        timer = threading.Timer(timeout, self.proc.kill)
+        timer.start()
+        lines = []
+        try:
+            self.err.seek(0)
+            self.err.truncate()
+            self.proc.stdin.write((json.dumps(args) + "\n").encode())
+            self.proc.stdin.flush()
+            while True:
+                raw = self.proc.stdout.readline()
+                if not raw:
+                    return None, lines, self.stderr_tail()
+                line = raw.decode("utf-8", "replace").rstrip("\n")
+                if line.startswith("#rc "):
+                    return int(line[4:]), lines, self.stderr_tail()
+                lines.append(line)
+        except (BrokenPipeError, OSError):
+            return None, lines, self.stderr_tail()
+        finally:
+            timer.cancel()
+
+    def close(self):
+        try:
+            self.proc.stdin.close()
+        except OSError:
+            pass
+        try:
+            self.proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            self.proc.wait()
+        self.err.close()
+
+
 class Driver:
     """One implementation's driver binary. Every call returns the parsed
     JSON line; a usage error or a crash raises Fatal."""
+
+    # A served driver process answers at most this many commands, then a
+    # fresh one starts (bounds what a long-lived process could accumulate).
+    SERVE_MAX_REQUESTS = 300
 
     def __init__(self, name, path, env=None):
         self.name = name
         self.path = path
         self.env = env
+        # serve=True: commands other than `run` go to a long-lived
+        # `DRIVER serve` process per thread (one process start per check
+        # dominated the random shards). Each answer is checked as before.
+        self.serve = False
+        self._local = threading.local()
+        self._servers = []
+        self._servers_lock = threading.Lock()
+
+    def close(self):
+        with self._servers_lock:
+            servers, self._servers = self._servers, []
+        for srv in servers:
+            srv.close()
+
+    def _server(self):
+        srv = getattr(self._local, "server", None)
+        if srv is None or srv.dead() or srv.requests >= self.SERVE_MAX_REQUESTS:
+            if srv is not None:
+                srv.close()
+            srv = _Server(self.path, self.env)
+            self._local.server = srv
+            with self._servers_lock:
+                self._servers.append(srv)
+        return srv
 
     def _call(self, args, allow_exit1=False, timeout=300):
+        if self.serve and args[0] != "run":
+            return self._call_served(args, allow_exit1, timeout)
         try:
             r = subprocess.run([self.path] + [str(a) for a in args], capture_output=True, timeout=timeout,
                                env=self.env)
@@ -75,6 +164,26 @@ class Driver:
             return json.loads(lines[0])
         except ValueError as e:
             raise Fatal("%s %s: bad JSON %r: %s" % (self.name, " ".join(map(str, args)), lines[0][:2000], e))
+
+    def _call_served(self, args, allow_exit1, timeout):
+        args = [str(a) for a in args]
+        srv = self._server()
+        rc, lines, err = srv.request(args, timeout)
+        ok_codes = (0, 1) if allow_exit1 else (0,)
+        if rc is None or rc not in ok_codes or len(lines) != 1:
+            srv.close()
+            self._local.server = None
+            raise Fatal("%s %s (served): exit %s, stdout %r, stderr %r" % (
+                self.name, " ".join(args), rc, "\n".join(lines)[:2000], err[-2000:]))
+        try:
+            out = json.loads(lines[0])
+        except ValueError as e:
+            raise Fatal("%s %s: bad JSON %r: %s" % (self.name, " ".join(args), lines[0][:2000], e))
+        if isinstance(out, dict) and isinstance(out.get("error"), dict) and out["error"].get("class") == "Panic":
+            # A recovered panic may have skipped cleanup (open files, locks): start afresh.
+            srv.close()
+            self._local.server = None
+        return out
 
     def run(self, workload, d):
         return self._call(["run", workload, d], allow_exit1=True, timeout=600)
