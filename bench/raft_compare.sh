@@ -96,7 +96,7 @@ start_cluster() {
   local deadline=$((SECONDS + 30)) role
   while [ -z "$LEADER_ID" ] && [ $SECONDS -lt $deadline ]; do
     for i in 1 2 3; do
-      role=$(curl -s --max-time 1 "http://${HTTP_ADDRS[$((i - 1))]}/v1/status" | json_field role)
+      role=$(curl -s --max-time 1 "http://${HTTP_ADDRS[$((i - 1))]}/v1/status" | json_field role || true)
       if [ "$role" = leader ]; then LEADER_ID=$i; break; fi
     done
     [ -n "$LEADER_ID" ] || sleep 0.2
