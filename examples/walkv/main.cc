@@ -116,6 +116,7 @@ int main(int argc, char** argv) {
   server.new_task_queue = [] { return new httplib::ThreadPool(64); };
   server.set_keep_alive_max_count(1u << 30);
   server.set_payload_max_length(1u << 20);
+  server.set_tcp_nodelay(true);
   if (!server.bind_to_port(http_host, http_port)) {
     std::fprintf(stderr, "walkv: cannot listen on --http %s (in use?)\n", http_address.c_str());
     return 1;
