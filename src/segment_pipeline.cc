@@ -33,7 +33,7 @@ std::string SegmentPipeline::NextPath() {
   return JoinPath(dir_, std::to_string(count_++ % 2) + ".tmp");
 }
 
-Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path) {
+Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path, uint64_t bytes) {
   OpenOptions o;
   o.read = true;
   o.write = true;
@@ -44,12 +44,12 @@ Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path) 
   // Truncate only once we hold the lock: a stale tmp file from a crash may
   // hold a half-written head; its bytes must not survive into a new segment.
   if (s.ok()) s = f->Truncate(0);
-  if (s.ok()) s = f->Allocate(segment_bytes_);
+  if (s.ok()) s = f->Allocate(bytes);
   if (s.ok() && prezero_) {
     // Write real zeros over the preallocated (unwritten) extents and sync
     // them, here, off the hot path: later fdatasyncs of this segment then
     // flush data blocks only, with no extent conversion to journal.
-    s = WriteZeros(f.get(), segment_bytes_);
+    s = WriteZeros(f.get(), bytes);
     if (s.ok()) s = f->Sync();
   }
   if (!s.ok()) {
@@ -67,7 +67,7 @@ void SegmentPipeline::Run() {
     if (closing_) return;
     std::string path = NextPath();
     lock.unlock();
-    auto r = Prepare(path);
+    auto r = Prepare(path, segment_bytes_);
     lock.lock();
     have_ready_ = true;
     ready_path_ = path;
@@ -81,13 +81,25 @@ void SegmentPipeline::Run() {
   }
 }
 
-Result<std::unique_ptr<File>> SegmentPipeline::Take(std::string* path) {
+Result<std::unique_ptr<File>> SegmentPipeline::TakeSized(std::string* path, uint64_t bytes) {
   if (!background_) {
     std::string p = NextPath();
-    auto r = Prepare(p);
+    auto r = Prepare(p, bytes);
     if (r.has_value()) *path = p;
     return r;
   }
+  WAL_ASSIGN_OR_RETURN(std::unique_ptr<File> f, Take(path));
+  Status s = f->Truncate(0);
+  if (s.ok()) s = f->Allocate(bytes);
+  if (!s.ok()) {
+    f->Close().IgnoreError();
+    return s;
+  }
+  return f;
+}
+
+Result<std::unique_ptr<File>> SegmentPipeline::Take(std::string* path) {
+  if (!background_) return TakeSized(path, segment_bytes_);
   std::unique_lock<std::mutex> lock(mu_);
   cv_.wait(lock, [this] { return have_ready_ || closing_; });
   if (!have_ready_) return Status(StatusCode::kFailedPrecondition, "wal: segment pipeline closed");

@@ -33,11 +33,15 @@ class SegmentPipeline {
 
   // A locked, preallocated, empty file and its path.
   Result<std::unique_ptr<File>> Take(std::string* path);
+  // The same, preallocated to `bytes` instead of the segment size (a file
+  // that replaces a segment of another size, keeping its size as etcd's
+  // zero-to-end does). A file the thread prepared is cut back to `bytes`.
+  Result<std::unique_ptr<File>> TakeSized(std::string* path, uint64_t bytes);
   // Stops the thread and removes a prepared file nobody took.
   void Close();
 
  private:
-  Result<std::unique_ptr<File>> Prepare(const std::string& path);
+  Result<std::unique_ptr<File>> Prepare(const std::string& path, uint64_t bytes);
   std::string NextPath();
   void Run();
 

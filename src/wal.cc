@@ -107,6 +107,12 @@ std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t
 
 using namespace internal;  // NOLINT: this file implements the internals' user
 
+// `bytes` rounded down to whole frame words. Frames are 8-byte aligned, so
+// a tail kept at this size (zero-to-end keeps the preallocated size; a crash
+// can leave a tail of any size) never ends in fewer than 8 zero bytes after
+// its last frame: those would read as a partial length word, a torn tail.
+static uint64_t WholeFrameWords(uint64_t bytes) { return bytes / kFrameHeaderBytes * kFrameHeaderBytes; }
+
 struct WAL::Impl {
   enum class State { kReading, kAppending, kReadOnly, kFailed, kClosed };
 
@@ -788,30 +794,31 @@ struct WAL::Impl {
     // metadata record: it is rewritten whole (below), so that the segment
     // never holds appends without its metadata.
     const uint64_t off = tail_only_crc ? 0 : d.last_valid_offset();
-    auto size = tail()->Size();
-    if (!size.has_value()) return Fail(size.error());
-    if (!MutantActive(Mutant::kSkipZeroToEnd)) {
-      Status s = tail()->Truncate(off);
-      if (s.ok()) s = tail()->Allocate(*size);
-      // Make the zeros durable before anything is appended over them: if an
-      // append were torn while the old bytes were still on disk, stale
-      // frames could follow it (ALICE, etcd #6378). etcd does not sync here.
-      if (s.ok() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipZeroToEndSync)) s = tail()->Sync();
-      if (!s.ok()) return Fail(s);
-    }
     crc = d.crc();
-    writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
-    state = State::kAppending;
     if (off == 0 && !MutantActive(Mutant::kSkipHeadlessTailHead)) {
       // The tail holds no valid record at all (its head was lost to damage;
       // our own cuts never leave a headless segment). Give it a crc and a
       // metadata record before any append, so that a reader or Repair
       // starting at this segment can check what follows it. (etcd appends
       // straight away.)
-      Status s = WriteCrc();
-      if (s.ok()) s = WriteMetadata();
+      Status s = ReplaceHeadlessTail();
+      if (!s.ok()) return Fail(s);
+      if (sink->size() > 0) durable_index = sink->last_index();
+      return Status::Ok();
+    }
+    auto size = tail()->Size();
+    if (!size.has_value()) return Fail(size.error());
+    if (!MutantActive(Mutant::kSkipZeroToEnd)) {
+      Status s = tail()->Truncate(off);
+      if (s.ok()) s = tail()->Allocate(std::max(off, WholeFrameWords(*size)));
+      // Make the zeros durable before anything is appended over them: if an
+      // append were torn while the old bytes were still on disk, stale
+      // frames could follow it (ALICE, etcd #6378). etcd does not sync here.
+      if (s.ok() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipZeroToEndSync)) s = tail()->Sync();
       if (!s.ok()) return Fail(s);
     }
+    writer = std::make_unique<PageWriter>(tail(), off, options.write_buffer_bytes);
+    state = State::kAppending;
     if (sink->size() > 0) durable_index = sink->last_index();
     return Status::Ok();
   }
@@ -819,6 +826,40 @@ struct WAL::Impl {
   Status Fail(Status s) {
     state = State::kFailed;
     return s;
+  }
+
+  // Write-mode ReadAll on a tail without a valid record: the new head (crc
+  // and metadata) goes into a prepared file that replaces the tail
+  // whole, as a cut's head does (synced, renamed over the tail's name, the
+  // directory synced), before anything is appended. Written in place, a
+  // crash could tear the head: a crc record cut inside its varint still
+  // parses, as a wrong chain value, and the log would read as corrupt
+  // instead of torn. The replaced tail held nothing valid, so nothing is
+  // lost with it.
+  Status ReplaceHeadlessTail() {
+    // The replacement keeps the tail's size (etcd's zero-to-end keeps it
+    // too), in whole frame words.
+    auto size = tail()->Size();
+    if (!size.has_value()) return size.error();
+    std::string tmp_path;
+    auto taken = pipeline->TakeSized(&tmp_path, WholeFrameWords(*size));
+    if (!taken.has_value()) return taken.error();
+    std::shared_ptr<File> file = std::move(taken).value();
+    writer = std::make_unique<PageWriter>(file.get(), 0, options.write_buffer_bytes);
+    WAL_RETURN_IF_ERROR(WriteCrc());
+    WAL_RETURN_IF_ERROR(WriteMetadata());
+    WAL_RETURN_IF_ERROR(writer->Flush());
+    RoundStats rs;
+    WAL_RETURN_IF_ERROR(TimedSync(file.get(), Mutant::kSkipCutHeadSync, &rs));
+    WAL_RETURN_IF_ERROR(fs->Rename(tmp_path, JoinPath(dir, segments.back().name.name)));
+    if (!options.unsafe_no_fsync && !MutantActive(Mutant::kSkipCutDirSync))
+      WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
+    AddRoundStats(rs);
+    segments.back().file->Close().IgnoreError();
+    segments.back().file = std::move(file);
+    state = State::kAppending;
+    MarkDurable(appended_lsn);
+    return Status::Ok();
   }
 
   // How many of the sink's entries (from the first) have terms >= `floor`

@@ -514,6 +514,36 @@ TEST(TailTest, WriteModeOpenZeroesGarbageAfterZeroWord) {
   EXPECT_EQ(Indexes(r->entries), Range(1, 4));
 }
 
+// A crash can leave the tail at any size. Zero-to-end keeps it in whole
+// 8-byte frame words: fewer than 8 zero bytes after the last frame of a
+// later append would read as a partial length word, a torn tail, on a log
+// that was closed cleanly (crash enumeration, WAL_TEST_SEED=253421). Every
+// tail size from end+8 (a zero length word: the end) to end+88 is tried,
+// so appends end at every distance from the file's end. (Fewer than 8
+// bytes after the last record are a torn length word, as in etcd.)
+TEST(TailTest, WriteModeOpenOfAnOddSizedTailLeavesNoPartialLengthWord) {
+  for (uint64_t extra = 8; extra <= 88; ++extra) {
+    SCOPED_TRACE("tail = data end + " + std::to_string(extra) + " zero bytes");
+    TempDir tmp;
+    const std::string dir = tmp.path() + "/wal";
+    MakeLog(dir, 1, 3);
+    const std::string path = SegPath(dir, 0, 0);
+    const uint64_t end = testutil::DataEnd(path);
+    ASSERT_EQ(::truncate(path.c_str(), static_cast<off_t>(end + extra)), 0);
+    {
+      auto w = WAL::Open(dir, Snapshot{}, SmallOptions(kSeg));
+      WAL_ASSERT_OK(w);
+      WAL_ASSERT_OK((*w)->ReadAll());
+      EXPECT_EQ(testutil::ReadFile(path).size() % 8, 0u);
+      WAL_ASSERT_OK((*w)->Save(HardState{1, 0, 4}, Ents(4, 4)));
+      WAL_ASSERT_OK((*w)->Close());
+    }
+    auto r = OpenReadAll(dir);
+    WAL_ASSERT_OK(r);
+    EXPECT_EQ(Indexes(r->entries), Range(1, 4));
+  }
+}
+
 // ============================================================================
 // Durability: the mustSync rule
 // ============================================================================
