@@ -10,9 +10,8 @@ namespace wal {
 using namespace internal;  // NOLINT
 
 struct LogReader::Impl {
-  SelectedSegments sel;
-  std::vector<std::unique_ptr<File>> files;
-  std::unique_ptr<RecordDecoder> decoder;
+  SegmentStream stream;
+  RecordDecoder* decoder = nullptr;
   bool torn = false;
   bool done = false;
 };
@@ -25,12 +24,9 @@ Result<std::unique_ptr<LogReader>> LogReader::Open(const std::string& dir, const
   WAL_RETURN_IF_ERROR(CheckOptions(options));
   FileSystem* fs = FileSystemOf(options);
   auto impl = std::make_unique<Impl>();
-  WAL_ASSIGN_OR_RETURN(impl->sel, SelectSegments(fs, dir, snap.index));
-  WAL_ASSIGN_OR_RETURN(impl->files, OpenSegmentsReadOnly(fs, dir, impl->sel.segments, impl->sel.from));
-  impl->decoder = std::make_unique<RecordDecoder>(InputsOf(impl->sel.segments, impl->sel.from, impl->files),
-                                                  options.read_chunk_bytes, options.torn_write_rule);
-  impl->decoder->set_initial_crc(
-      ChainInto(fs, dir, impl->sel.segments, impl->sel.from, impl->files.front().get(), options));
+  WAL_ASSIGN_OR_RETURN(auto sel, SelectSegments(fs, dir, snap.index));
+  WAL_ASSIGN_OR_RETURN(impl->stream, OpenSegmentStream(fs, dir, std::move(sel.segments), sel.from, options));
+  impl->decoder = impl->stream.decoder.get();
   return std::unique_ptr<LogReader>(new LogReader(std::move(impl)));
 }
 

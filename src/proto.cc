@@ -89,23 +89,6 @@ class FieldReader {
 
 }  // namespace
 
-std::string_view RecordTypeName(int64_t type) {
-  switch (type) {
-    case kMetadataType:
-      return "metadata";
-    case kEntryType:
-      return "entry";
-    case kStateType:
-      return "state";
-    case kCrcType:
-      return "crc";
-    case kSnapshotType:
-      return "snapshot";
-    default:
-      return "unknown";
-  }
-}
-
 // raftpb.Entry as gogo writes it (etcd v2.1-v3.6): Type, Term, Index always;
 // Data only when non-empty (raft hands nil for empty data).
 size_t EntryEncodedSize(const Entry& e) {
@@ -377,3 +360,24 @@ Status DecodeSnapshot(std::string_view bytes, Snapshot* out) {
 }
 
 }  // namespace wal::internal
+
+namespace wal {
+
+std::string_view RecordTypeName(int64_t type) {
+  switch (type) {
+    case kRecordMetadata:
+      return "metadata";
+    case kRecordEntry:
+      return "entry";
+    case kRecordState:
+      return "state";
+    case kRecordCrc:
+      return "crc";
+    case kRecordSnapshot:
+      return "snapshot";
+    default:
+      return "unknown";
+  }
+}
+
+}  // namespace wal

@@ -18,15 +18,12 @@
 
 namespace wal::internal {
 
-// walpb record types.
-enum RecordType : int64_t {
-  kMetadataType = 1,
-  kEntryType = 2,
-  kStateType = 3,
-  kCrcType = 4,
-  kSnapshotType = 5,
-};
-std::string_view RecordTypeName(int64_t type);
+// walpb record types: the public wal::RecordType, under the codec's names.
+inline constexpr int64_t kMetadataType = kRecordMetadata;
+inline constexpr int64_t kEntryType = kRecordEntry;
+inline constexpr int64_t kStateType = kRecordState;
+inline constexpr int64_t kCrcType = kRecordCrc;
+inline constexpr int64_t kSnapshotType = kRecordSnapshot;
 
 // A decoded walpb.Record. `data` points into the decoder's buffer.
 struct RecordView {

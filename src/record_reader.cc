@@ -22,6 +22,7 @@ const std::string& RecordDecoder::segment_name() const {
 }
 
 Status RecordDecoder::Fail(StatusCode code, uint64_t offset, const std::string& what) const {
+  fail_reason_ = what;
   return Status(code, "wal: " + what + " in " + segment_name() + " at offset " + std::to_string(offset));
 }
 
@@ -129,73 +130,151 @@ bool RecordDecoder::GenuineFrameAt(uint64_t pos) {
   return rec.type >= kMetadataType && rec.type <= kSnapshotType;
 }
 
+bool RecordDecoder::EndSegment(SegmentEnd::Kind kind, uint64_t offset, Status problem) {
+  if (end_sink_) {
+    SegmentEnd end;
+    end.segment = seg_;
+    end.kind = kind;
+    end.offset = offset;
+    end.problem = std::move(problem);
+    end_sink_->SegmentEnded(end);
+  }
+  if (in_last_segment()) {
+    ended_ = true;
+    return false;
+  }
+  ++seg_;
+  offset_ = 0;
+  seg_size_known_ = false;
+  return true;
+}
+
+bool RecordDecoder::ReturnBad(StatusCode code, std::string why, uint64_t off, uint64_t frame_bytes) {
+  problem_ = Status(code, std::move(why));
+  record_offset_ = off;
+  frame_bytes_ = frame_bytes;
+  offset_ = off + frame_bytes;
+  return true;
+}
+
 Result<bool> RecordDecoder::Next(RecordView* rec) {
+  problem_ = Status::Ok();
+  decoded_ = false;
+  crc_checked_ = false;
+  const bool tolerant = end_sink_ != nullptr;
   // Bounded by the number of segments: each pass either returns or moves on.
-  while (seg_ < inputs_.size()) {
+  while (!ended_ && seg_ < inputs_.size()) {
     if (!seg_size_known_) WAL_RETURN_IF_ERROR(SizeCurrent());
     const uint64_t off = offset_;
     const bool last = in_last_segment();
     const StatusCode short_code = last ? StatusCode::kUnexpectedEof : StatusCode::kCorruption;
     if (off >= seg_size_) {  // clean end of this segment
-      if (last) return false;
-      ++seg_;
-      offset_ = 0;
-      seg_size_known_ = false;
+      if (!EndSegment(SegmentEnd::Kind::kEndOfFile, off, Status::Ok())) return false;
       continue;
     }
-    if (seg_size_ - off < kFrameHeaderBytes) return Fail(short_code, off, "partial length word");
+    if (seg_size_ - off < kFrameHeaderBytes) {
+      if (!tolerant) return Fail(short_code, off, "partial length word");
+      const std::string why =
+          "partial length word (" + std::to_string(seg_size_ - off) + " bytes at the end of the file)";
+      if (!EndSegment(SegmentEnd::Kind::kStopped, off, Status(short_code, why))) return false;
+      continue;
+    }
     const uint8_t* p;
-    WAL_RETURN_IF_ERROR(EnsureLoaded(off, kFrameHeaderBytes, &p));
+    Status loaded = EnsureLoaded(off, kFrameHeaderBytes, &p);
+    if (!loaded.ok() && tolerant && loaded.code() == short_code) {
+      if (!EndSegment(SegmentEnd::Kind::kStopped, off, Status(short_code, "the file ended while reading it")))
+        return false;
+      continue;
+    }
+    WAL_RETURN_IF_ERROR(loaded);
     uint64_t word = DecodeFixed64LE(p);
     if (word == 0) {  // preallocated space: end of this segment
-      if (last) return false;
-      ++seg_;
-      offset_ = 0;
-      seg_size_known_ = false;
+      if (!EndSegment(SegmentEnd::Kind::kZeroWord, off, Status::Ok())) return false;
       continue;
     }
     FrameSize fs = DecodeFrameWord(word);
     uint64_t room = seg_size_ - off - kFrameHeaderBytes;
     if (fs.record_bytes > room || fs.pad_bytes > room - fs.record_bytes) {
-      return Fail(short_code, off,
-                  "record length " + std::to_string(fs.record_bytes) + " (+" + std::to_string(fs.pad_bytes) +
-                      " pad) exceeds the " + std::to_string(room) + " bytes left in the file");
+      const std::string why = "record length " + std::to_string(fs.record_bytes) + " (+" +
+                              std::to_string(fs.pad_bytes) + " pad) exceeds the " + std::to_string(room) +
+                              " bytes left in the file";
+      if (!tolerant) return Fail(short_code, off, why);
+      if (!EndSegment(SegmentEnd::Kind::kStopped, off, Status(short_code, why))) return false;
+      continue;
     }
     size_t total = static_cast<size_t>(fs.record_bytes + fs.pad_bytes);
-    WAL_RETURN_IF_ERROR(EnsureLoaded(off + kFrameHeaderBytes, total, &p));
+    record_bytes_ = fs.record_bytes;
+    const uint64_t frame = kFrameHeaderBytes + total;
+    loaded = EnsureLoaded(off + kFrameHeaderBytes, total, &p);
+    if (!loaded.ok() && tolerant && loaded.code() == short_code) {
+      if (!EndSegment(SegmentEnd::Kind::kStopped, off,
+                      Status(short_code, "the file ended while reading a record")))
+        return false;
+      continue;
+    }
+    WAL_RETURN_IF_ERROR(loaded);
+    // Damage that the torn-write rules take for a write that never completed.
+    auto torn = [&]() -> const char* {
+      if (IsTorn(off + kFrameHeaderBytes, p, total)) return "a zeroed sector";
+      if (OnlyZerosAfter(off + frame)) return "only zeros follow it";
+      return nullptr;
+    };
     std::string_view bytes(reinterpret_cast<const char*>(p), static_cast<size_t>(fs.record_bytes));
     Status s = DecodeRecord(bytes, rec);
     if (s.ok()) s = CheckRecordPayload(*rec);
     if (!s.ok()) {
-      if (IsTorn(off + kFrameHeaderBytes, p, total) || OnlyZerosAfter(off + kFrameHeaderBytes + total))
-        return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
-      return Fail(StatusCode::kCorruption, off, std::string(s.message()));
+      const char* t = torn();
+      if (!tolerant) {
+        if (t) return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
+        return Fail(StatusCode::kCorruption, off, std::string(s.message()));
+      }
+      *rec = RecordView{};
+      std::string why = "malformed record: " + std::string(s.message());
+      if (t) why += " (torn write: " + std::string(t) + ")";
+      return ReturnBad(t ? StatusCode::kUnexpectedEof : StatusCode::kCorruption, std::move(why), off, frame);
     }
+    decoded_ = true;
+    char msg[128];
     if (rec->type != kCrcType) {
       uint32_t want = Crc32cExtend(crc_, rec->data);
+      computed_crc_ = want;
+      crc_checked_ = true;
       if (want != rec->crc) {
-        if (IsTorn(off + kFrameHeaderBytes, p, total) || OnlyZerosAfter(off + kFrameHeaderBytes + total))
-          return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
-        char msg[96];
-        std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x) for a %s record", rec->crc,
-                      want, std::string(RecordTypeName(rec->type)).c_str());
-        return Fail(StatusCode::kCrcMismatch, off, msg);
+        const char* t = torn();
+        if (!tolerant) {
+          if (t) return Fail(StatusCode::kUnexpectedEof, off, "torn record (never completely written)");
+          std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x) for a %s record",
+                        rec->crc, want, std::string(RecordTypeName(rec->type)).c_str());
+          return Fail(StatusCode::kCrcMismatch, off, msg);
+        }
+        std::snprintf(msg, sizeof(msg), "crc mismatch (stored %08x, computed %08x)", rec->crc, want);
+        std::string why = msg;
+        if (t) why += " (torn write: " + std::string(t) + ")";
+        crc_ = rec->crc;  // the chain goes on from the stored value
+        return ReturnBad(t ? StatusCode::kUnexpectedEof : StatusCode::kCrcMismatch, std::move(why), off,
+                         frame);
       }
       crc_ = want;
     } else {
       // etcd checks a crc record only when the running value is non-zero (a
       // decoder that started at this segment has nothing to compare with).
+      computed_crc_ = crc_;
+      crc_checked_ = crc_ != 0;
       if (crc_ != 0 && rec->crc != crc_) {
-        char msg[96];
-        std::snprintf(msg, sizeof(msg), "crc mismatch: crc record holds %08x, the chain so far is %08x",
-                      rec->crc, crc_);
-        return Fail(StatusCode::kCrcMismatch, off, msg);
+        if (!tolerant) {
+          std::snprintf(msg, sizeof(msg), "crc mismatch: crc record holds %08x, the chain so far is %08x",
+                        rec->crc, crc_);
+          return Fail(StatusCode::kCrcMismatch, off, msg);
+        }
+        std::snprintf(msg, sizeof(msg), "crc record holds %08x but the chain so far is %08x", rec->crc, crc_);
+        crc_ = rec->crc;
+        return ReturnBad(StatusCode::kCrcMismatch, msg, off, frame);
       }
       crc_ = rec->crc;
     }
     record_offset_ = off;
-    frame_bytes_ = kFrameHeaderBytes + fs.record_bytes + fs.pad_bytes;
-    offset_ = off + frame_bytes_;
+    frame_bytes_ = frame;
+    offset_ = off + frame;
     return true;
   }
   return false;

@@ -16,6 +16,14 @@
 //   - crc records are checked against the running CRC when it is non-zero,
 //     then adopted (etcd's rule), so a chain broken across segments is caught.
 // Every error message names the segment file and the byte offset.
+//
+// Tolerant mode (set_tolerant, for ScanLog in wal/inspect.h): Next() does not
+// stop at a bad record whose frame fits in the file. It returns it with
+// problem() set (the code the strict mode would have returned: torn,
+// CRC mismatch or corruption) and goes on; after a bad CRC the chain
+// continues from the stored value. A length word that cannot be right ends
+// its segment; every segment end (clean or not) goes to the EndSink and
+// decoding goes on with the next segment.
 #ifndef WAL_SRC_RECORD_READER_H_
 #define WAL_SRC_RECORD_READER_H_
 
@@ -26,6 +34,7 @@
 
 #include "src/proto.h"
 #include "wal/file_system.h"
+#include "wal/inspect.h"
 #include "wal/options.h"
 
 namespace wal::internal {
@@ -46,6 +55,23 @@ class RecordDecoder {
   // true for a record, false at a clean end of the last segment, or an error.
   Result<bool> Next(RecordView* rec);
 
+  class EndSink {
+   public:
+    virtual ~EndSink() = default;
+    // segment, kind, offset and problem are set.
+    virtual void SegmentEnded(const SegmentEnd& end) = 0;
+  };
+  void set_tolerant(EndSink* sink) { end_sink_ = sink; }
+  // Tolerant mode: why the record last returned is bad (OK when sound);
+  // whether the walpb.Record parsed; the CRC it should hold; whether that
+  // was checked (not for a crc record while the chain is 0).
+  const Status& problem() const { return problem_; }
+  bool decoded() const { return decoded_; }
+  uint32_t computed_crc() const { return computed_crc_; }
+  bool crc_checked() const { return crc_checked_; }
+  // Starts the first segment at `offset` instead of 0 (before Next()).
+  void set_start_offset(uint64_t offset) { offset_ = offset; }
+
   // The running CRC (of every record's data so far, chained).
   uint32_t crc() const { return crc_; }
   // Starts the chain at `crc` instead of 0 (before the first Next()): the
@@ -58,8 +84,13 @@ class RecordDecoder {
   size_t segment_index() const { return seg_; }
   const std::string& segment_name() const;
   bool in_last_segment() const { return seg_ + 1 >= inputs_.size(); }
-  // Bytes the frame of the last returned record takes (header+record+pad).
+  // Bytes the frame of the last returned record takes (header+record+pad),
+  // and its record bytes alone.
   uint64_t record_frame_bytes() const { return frame_bytes_; }
+  uint64_t record_bytes() const { return record_bytes_; }
+  // The last error's reason alone, without "wal: " and the place (segment
+  // and offset: see segment_name() and last_valid_offset()).
+  const std::string& fail_reason() const { return fail_reason_; }
 
  private:
   Status EnsureLoaded(uint64_t offset, size_t n, const uint8_t** out);
@@ -68,6 +99,11 @@ class RecordDecoder {
   bool GenuineFrameAt(uint64_t pos);
   Status Fail(StatusCode code, uint64_t offset, const std::string& what) const;
   Status SizeCurrent();
+  // Ends the current segment (reported in tolerant mode); false when it was
+  // the last one.
+  bool EndSegment(SegmentEnd::Kind kind, uint64_t offset, Status problem);
+  // Tolerant mode: the record at `off` is bad; returns it.
+  bool ReturnBad(StatusCode code, std::string why, uint64_t off, uint64_t frame_bytes);
 
   std::vector<SegmentInput> inputs_;
   size_t chunk_bytes_;
@@ -78,7 +114,15 @@ class RecordDecoder {
   uint64_t offset_ = 0;
   uint64_t record_offset_ = 0;
   uint64_t frame_bytes_ = 0;
+  uint64_t record_bytes_ = 0;
+  mutable std::string fail_reason_;
   uint32_t crc_ = 0;
+  EndSink* end_sink_ = nullptr;
+  bool ended_ = false;
+  Status problem_;
+  bool decoded_ = false;
+  uint32_t computed_crc_ = 0;
+  bool crc_checked_ = false;
   std::vector<uint8_t> buf_;
   uint64_t buf_offset_ = 0;  // file offset of buf_[0]
   size_t buf_len_ = 0;

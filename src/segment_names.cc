@@ -75,6 +75,18 @@ bool IsValidSeq(const std::vector<SegmentName>& segs, size_t from) {
   return true;
 }
 
+std::string ParentDir(const std::string& path) {
+  std::string p = CleanPath(path);
+  size_t slash = p.rfind('/');
+  if (slash == std::string::npos) return ".";
+  if (slash == 0) return "/";
+  return p.substr(0, slash);
+}
+
+}  // namespace wal::internal
+
+namespace wal {
+
 std::string JoinPath(const std::string& dir, std::string_view name) {
   std::string p = dir;
   if (!p.empty() && p.back() != '/') p += '/';
@@ -88,12 +100,4 @@ std::string CleanPath(const std::string& path) {
   return p;
 }
 
-std::string ParentDir(const std::string& path) {
-  std::string p = CleanPath(path);
-  size_t slash = p.rfind('/');
-  if (slash == std::string::npos) return ".";
-  if (slash == 0) return "/";
-  return p.substr(0, slash);
-}
-
-}  // namespace wal::internal
+}  // namespace wal

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "wal/file_system.h"
+#include "wal/inspect.h"
 #include "wal/status.h"
 
 namespace wal::internal {
@@ -37,11 +38,12 @@ std::optional<size_t> SearchIndex(const std::vector<SegmentName>& segs, uint64_t
 // then catches it).
 bool IsValidSeq(const std::vector<SegmentName>& segs, size_t from);
 
-std::string JoinPath(const std::string& dir, std::string_view name);
+// Public in wal/inspect.h (for tools); the same functions here.
+using ::wal::CleanPath;
+using ::wal::JoinPath;
 // The directory containing `path` ("." for a bare name), ignoring trailing
-// slashes; and `path` without trailing slashes.
+// slashes.
 std::string ParentDir(const std::string& path);
-std::string CleanPath(const std::string& path);
 
 }  // namespace wal::internal
 

@@ -96,6 +96,18 @@ uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<Seg
   }
 }
 
+Result<SegmentStream> OpenSegmentStream(FileSystem* fs, const std::string& dir, std::vector<SegmentName> segs,
+                                        size_t from, const Options& options) {
+  SegmentStream out;
+  out.segments = std::move(segs);
+  out.from = from;
+  WAL_ASSIGN_OR_RETURN(out.files, OpenSegmentsReadOnly(fs, dir, out.segments, from));
+  out.decoder = std::make_unique<RecordDecoder>(InputsOf(out.segments, from, out.files),
+                                                options.read_chunk_bytes, options.torn_write_rule);
+  out.decoder->set_initial_crc(ChainInto(fs, dir, out.segments, from, out.files.front().get(), options));
+  return out;
+}
+
 std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t from,
                                    const std::vector<std::unique_ptr<File>>& files) {
   std::vector<SegmentInput> in;
@@ -770,9 +782,9 @@ struct WAL::Impl {
       enti = keep > 0 ? sink->last_index() : start.index;  // inclusive keeps its first entry
     }
     if (inclusive && enti < at_index) {
-      return Fail(Status(
-          StatusCode::kIndexNotFound,
-          "wal: index " + std::to_string(at_index) + " not found; the log ends at " + std::to_string(enti)));
+      return Fail(Status(StatusCode::kIndexNotFound, "wal: index " + std::to_string(at_index) +
+                                                         " not found; the log ends at index " +
+                                                         std::to_string(enti)));
     }
     if (md) *metadata_out = *md;
     metadata = std::move(md);
@@ -780,7 +792,7 @@ struct WAL::Impl {
       for (auto& seg : segments) seg.file->Close().IgnoreError();
       segments.clear();
       state = State::kReadOnly;
-      if (!match) {
+      if (!match && !inclusive) {
         return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(start.index) +
                                                          ", term " + std::to_string(start.term) +
                                                          "} not found in " + dir);
@@ -988,6 +1000,14 @@ Result<std::unique_ptr<WAL>> WAL::OpenForRead(const std::string& dir, const Snap
 Result<std::unique_ptr<WAL>> WAL::OpenAtIndex(const std::string& dir, uint64_t index,
                                               const Options& options) {
   WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, index, options, /*write=*/true));
+  impl->inclusive = true;
+  impl->at_index = index;
+  return std::unique_ptr<WAL>(new WAL(std::move(impl)));
+}
+
+Result<std::unique_ptr<WAL>> WAL::OpenAtIndexForRead(const std::string& dir, uint64_t index,
+                                                     const Options& options) {
+  WAL_ASSIGN_OR_RETURN(auto impl, OpenImpl(dir, index, options, /*write=*/false));
   impl->inclusive = true;
   impl->at_index = index;
   return std::unique_ptr<WAL>(new WAL(std::move(impl)));

@@ -42,6 +42,20 @@ Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, 
 uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
                    File* at_file, const Options& options);
 
+// The one way to read a run of segments as a record stream: segs[from..]
+// opened read-only, no locks, and a decoder over them whose CRC chain
+// starts where ChainInto says. Used by Verify, LogReader, CheckLog,
+// ValidSnapshotEntries and ScanLog (ReadAll opens its own files, locked in
+// write mode, and starts its decoder from the same ChainInto).
+struct SegmentStream {
+  std::vector<SegmentName> segments;
+  size_t from = 0;
+  std::vector<std::unique_ptr<File>> files;  // of segments[from..]
+  std::unique_ptr<RecordDecoder> decoder;
+};
+Result<SegmentStream> OpenSegmentStream(FileSystem* fs, const std::string& dir, std::vector<SegmentName> segs,
+                                        size_t from, const Options& options);
+
 std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t from,
                                    const std::vector<std::unique_ptr<File>>& files);
 

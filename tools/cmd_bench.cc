@@ -23,10 +23,9 @@
 
 #include <CLI/CLI.hpp>
 
-#include "src/proto.h"
-#include "src/segment_names.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "wal/inspect.h"
 #include "wal/wal.h"
 
 namespace walctl {
@@ -299,9 +298,7 @@ wal::Result<Figure> BenchRaw(const std::string& dir, uint64_t n, uint64_t size, 
   int fd = ::open(path.c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0) return wal::Status(wal::StatusCode::kIoError, "open " + path + ": " + std::strerror(errno));
   wal::Entry e{1, 1, wal::EntryType::kNormal, Payload(size, 1)};
-  const size_t rec =
-      wal::internal::RecordEncodedSize(2, 0xFFFFFFFF, true, wal::internal::EntryEncodedSize(e));
-  const size_t frame = 8 + rec + wal::internal::PadBytes(rec);
+  const uint64_t frame = wal::EntryFrameBytes(e);
   const uint64_t total = frame * n + (1 << 20);
   if (::fallocate(fd, 0, 0, static_cast<off_t>(total)) != 0 &&
       ::ftruncate(fd, static_cast<off_t>(total)) != 0) {
@@ -352,7 +349,7 @@ wal::Result<Figure> BenchSeqWrite(const std::string& dir, uint64_t mib) {
 
 // Reading the segment files sequentially, as cat > /dev/null does.
 wal::Result<Figure> BenchSeqRead(const std::string& dir) {
-  WAL_ASSIGN_OR_RETURN(auto segs, wal::internal::ListSegments(wal::FileSystem::Default(), dir));
+  WAL_ASSIGN_OR_RETURN(auto segs, wal::ListSegmentFiles(dir));
   std::vector<char> buf(1 << 20);
   uint64_t bytes = 0;
   auto t0 = Clock::now();

@@ -11,6 +11,7 @@
 #include "tools/common.h"
 #include "tools/text.h"
 #include "wal/file_system.h"
+#include "wal/inspect.h"
 #include "wal/wal.h"
 
 namespace walctl {
@@ -85,7 +86,7 @@ wal::Status CheckRemovable(const std::string& path) {
   auto names = fs->ListDir(path);
   if (!names.has_value()) return Rephrase(names.error(), path);
   for (const std::string& n : *names) {
-    auto st = fs->Stat(wal::internal::JoinPath(path, n));
+    auto st = fs->Stat(wal::JoinPath(path, n));
     const bool plain = st.has_value() && !st->is_dir;
     if (!plain || !(n.ends_with(".wal") || n.ends_with(".tmp"))) {
       return wal::Status(

@@ -6,8 +6,8 @@
 
 #include "tools/commands.h"
 #include "tools/common.h"
-#include "tools/log_read.h"
 #include "tools/progress.h"
+#include "tools/scanner.h"
 #include "tools/text.h"
 #include "wal/wal.h"
 
@@ -28,7 +28,6 @@ struct DumpFlags {
 
 struct Dumped {
   wal::ReadAllResult result;
-  bool metadata_known_nil = false;  // only the --at-index reader can tell nil from empty
 };
 
 DataFormat ParseDataFormat(const std::string& s) {
@@ -41,42 +40,48 @@ DataFormat ParseDataFormat(const std::string& s) {
 
 // A torn last record is silently skipped by ReadAll in read mode; say so.
 void WarnIfTornTail(const WalDir& d) {
-  LogReadOptions o;
-  auto r = ReadLog(d, d.segments.size() - 1, o);
+  auto r = CheckWalDir(d, d.segments.size() - 1, /*check_bodies=*/true, nullptr);
   if (r.has_value() && r->torn()) {
     Warn("the log ends in a torn record, which ReadAll skips (walctl verify / walctl repair): " +
-         r->stop_path + " at offset " + std::to_string(r->stop_offset));
+         StopPath(d, *r) + " at offset " + std::to_string(r->stop_offset));
   }
 }
 
-// ReadAll through the public read-only path (OpenForRead at a snapshot).
-wal::Result<Dumped> ReadAtSnapshot(const WalDir& d, const DumpFlags& f, Progress* progress) {
+// ReadAll of a WAL opened read-only by `open(options)`, with progress.
+template <class OpenFn>
+wal::Result<Dumped> ReadWith(const WalDir& d, Progress* progress, OpenFn open) {
   ProgressFileSystem fs(wal::FileSystem::Default(), progress);
   wal::Options opts;
   opts.file_system = &fs;
-  const wal::Snapshot snap{f.snapshot_index, f.snapshot_term};
-  auto w = wal::WAL::OpenForRead(d.dir, snap, opts);
+  auto w = open(opts);
   if (!w.has_value()) return Rephrase(w.error(), d.dir);
   auto all = (*w)->ReadAll();
   (*w)->Close().IgnoreError();  // read-only: nothing to flush
-  if (!all.has_value()) return Rephrase(all.error(), d.dir);
+  if (!all.has_value()) {
+    // The message names no place; the directory is the place (Rephrase
+    // would find the directory's name inside "the log" and add nothing).
+    if (all.error().code() == wal::StatusCode::kIndexNotFound)
+      return wal::Status(all.error().code(), ReasonOnly(all.error().message(), "") + ": " + d.dir);
+    return Rephrase(all.error(), d.dir);
+  }
   Dumped out;
   out.result = std::move(*all);
   return out;
 }
 
-// The seed's OpenAtIndex semantics (inclusive), read-only: see log_read.h.
+// ReadAll at a snapshot (OpenForRead).
+wal::Result<Dumped> ReadAtSnapshot(const WalDir& d, const DumpFlags& f, Progress* progress) {
+  const wal::Snapshot snap{f.snapshot_index, f.snapshot_term};
+  return ReadWith(d, progress, [&](const wal::Options& o) { return wal::WAL::OpenForRead(d.dir, snap, o); });
+}
+
+// The seed's OpenAtIndex semantics (entries from the index on, inclusive),
+// read-only (OpenAtIndexForRead).
 wal::Result<Dumped> ReadFromIndex(const WalDir& d, const DumpFlags& f, Progress* progress) {
-  WAL_ASSIGN_OR_RETURN(size_t from, SelectFrom(d, f.at_index));
-  LogReadOptions o;
-  o.mode = LogReadOptions::Mode::kInclusive;
-  o.at_index = f.at_index;
-  o.progress = progress;
-  WAL_ASSIGN_OR_RETURN(LogReadResult r, ReadLog(d, from, o));
-  Dumped out;
-  out.result = std::move(r.data);
-  out.metadata_known_nil = !r.has_metadata;
-  return out;
+  // The library selects the same segments; this names a failure for the operator.
+  WAL_RETURN_IF_ERROR(SelectFrom(d, f.at_index).status());
+  return ReadWith(d, progress,
+                  [&](const wal::Options& o) { return wal::WAL::OpenAtIndexForRead(d.dir, f.at_index, o); });
 }
 
 void WriteText(const Dumped& d, DataFormat df, Output* out) {

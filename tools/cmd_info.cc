@@ -6,19 +6,20 @@
 
 #include <CLI/CLI.hpp>
 
-#include "src/proto.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 #include "tools/progress.h"
 #include "tools/scanner.h"
 #include "tools/text.h"
 #include "wal/file_system.h"
+#include "wal/inspect.h"
 
 namespace walctl {
 
 namespace {
 
-namespace internal = wal::internal;
+using wal::ScannedRecord;
+using wal::SegmentEnd;
 
 struct InfoFlags {
   std::string dir;
@@ -66,10 +67,10 @@ void NoteBad(LogStats* log, const std::string& reason, const std::string& path, 
 
 void Account(const ScannedRecord& r, const std::string& path, SegmentStats* seg, LogStats* log) {
   ++seg->records;
-  if (!r.bad.empty()) NoteBad(log, r.bad, path, r.offset);
+  if (!r.problem.ok()) NoteBad(log, BadText(r), path, r.offset);
   if (!r.decoded) return;
   ++seg->by_type[r.type >= 1 && r.type <= 5 ? static_cast<size_t>(r.type) : 0];
-  if (r.type == internal::kMetadataType) {
+  if (r.type == wal::kRecordMetadata) {
     log->has_metadata = r.has_data;
     log->metadata = std::string(r.data);
   }
@@ -85,27 +86,11 @@ void Account(const ScannedRecord& r, const std::string& path, SegmentStats* seg,
   }
 }
 
-SegmentStats ScanOne(const SegmentFile& seg, bool last, uint32_t* chain, Progress* progress, LogStats* log) {
-  SegmentStats st;
-  st.lock = ProbeLock(seg.path);
-  if (st.lock == "LOCKED") ++log->locked;
-  if (st.lock.starts_with("unknown")) ++log->lock_unknown;
-  auto f = wal::FileSystem::Default()->Open(seg.path, wal::OpenOptions{});
-  wal::Status s = f.has_value() ? wal::Status::Ok() : f.error();
-  if (s.ok()) {
-    ScanOptions o;
-    o.progress = progress;
-    s = ScanSegment(
-        f->get(), seg.size, last, 0, chain, o,
-        [&](const ScannedRecord& r) { Account(r, seg.path, &st, log); }, &st.end);
-    (*f)->Close().IgnoreError();
-  }
-  if (!s.ok() && log->io_error.ok()) log->io_error = Rephrase(s, seg.path);
-  if (st.end.kind == SegmentEndKind::kStopped) NoteBad(log, st.end.bad, seg.path, st.end.offset);
-  if (s.ok() && st.records == 0) NoteBad(log, "the segment holds no records", seg.path, 0);
-  if (st.end.nonzero_at)
-    NoteBad(log, "non-zero bytes after the end of the records", seg.path, *st.end.nonzero_at);
-  return st;
+// What the segment's end adds to the log's health.
+void AccountEnd(const SegmentFile& seg, const SegmentEnd& end, LogStats* log) {
+  if (end.kind == SegmentEnd::Kind::kStopped) NoteBad(log, StopText(end), seg.path, end.offset);
+  if (end.records == 0) NoteBad(log, "the segment holds no records", seg.path, 0);
+  if (end.nonzero_at) NoteBad(log, "non-zero bytes after the end of the records", seg.path, *end.nonzero_at);
 }
 
 std::string RangeText(const std::optional<uint64_t>& a, const std::optional<uint64_t>& b) {
@@ -165,11 +150,23 @@ int RunInfo(const InfoFlags& f) {
   if (!d.has_value()) return ReportError(d.error());
   Progress progress("info", d->total_bytes);
   LogStats log;
-  std::vector<SegmentStats> stats;
-  uint32_t chain = 0;  // the CRC chain runs across segments
+  std::vector<SegmentStats> stats(d->segments.size());
   for (size_t i = 0; i < d->segments.size(); ++i) {
-    stats.push_back(ScanOne(d->segments[i], i + 1 == d->segments.size(), &chain, &progress, &log));
+    SegmentStats& st = stats[i];
+    st.lock = ProbeLock(d->segments[i].path);
+    if (st.lock == "LOCKED") ++log.locked;
+    if (st.lock.starts_with("unknown")) ++log.lock_unknown;
   }
+  ScanCallbacks cb;
+  cb.begin = [](size_t) {};
+  cb.record = [&](const ScannedRecord& r) {
+    Account(r, d->segments[r.segment].path, &stats[r.segment], &log);
+  };
+  cb.end = [&](const SegmentEnd& e) {
+    stats[e.segment].end = e;
+    AccountEnd(d->segments[e.segment], e, &log);
+  };
+  log.io_error = ScanWalDir(*d, &progress, cb);
   progress.Finish();
   std::printf("directory: %s\nsegments: %zu, %s\n", d->dir.c_str(), d->segments.size(),
               HumanBytes(d->total_bytes).c_str());

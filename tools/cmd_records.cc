@@ -3,19 +3,20 @@
 
 #include <CLI/CLI.hpp>
 
-#include "src/proto.h"
 #include "tools/commands.h"
 #include "tools/common.h"
 #include "tools/progress.h"
 #include "tools/scanner.h"
 #include "tools/text.h"
-#include "wal/file_system.h"
+#include "wal/inspect.h"
 
 namespace walctl {
 
 namespace {
 
-namespace internal = wal::internal;
+using wal::ScannedRecord;
+using wal::SegmentEnd;
+using SegmentEndKind = wal::SegmentEnd::Kind;
 
 struct RecordsFlags {
   std::string dir;
@@ -30,7 +31,7 @@ std::string Preview(std::string_view data) {
 }
 
 std::string TypeLabel(int64_t type) {
-  return std::string(internal::RecordTypeName(type)) + "(" + std::to_string(type) + ")";
+  return std::string(wal::RecordTypeName(type)) + "(" + std::to_string(type) + ")";
 }
 
 // What a record holds, in text.
@@ -46,7 +47,7 @@ std::string FieldsText(const ScannedRecord& r) {
     return " snapshot: index=" + std::to_string(r.snapshot->index) +
            " term=" + std::to_string(r.snapshot->term);
   }
-  if (r.decoded && r.type == internal::kMetadataType) {
+  if (r.decoded && r.type == wal::kRecordMetadata) {
     return r.has_data ? " metadata: " + Preview(r.data) : std::string(" metadata: nil");
   }
   return "";
@@ -60,7 +61,7 @@ std::string RecordText(const ScannedRecord& r) {
          " computed_crc=" + (r.crc_checked ? CrcHex(r.computed_crc) : std::string("-"));
     s += FieldsText(r);
   }
-  if (!r.bad.empty()) s += " BAD: " + r.bad;
+  if (!r.problem.ok()) s += " BAD: " + BadText(r);
   return s + "\n";
 }
 
@@ -80,7 +81,7 @@ std::string FieldsJson(const ScannedRecord& r) {
     return ", \"snapshot\": {\"index\": " + std::to_string(r.snapshot->index) +
            ", \"term\": " + std::to_string(r.snapshot->term) + "}";
   }
-  if (r.decoded && r.type == internal::kMetadataType) {
+  if (r.decoded && r.type == wal::kRecordMetadata) {
     return ", \"metadata\": " + (r.has_data ? JsonString(Base64(r.data)) : std::string("null"));
   }
   return "";
@@ -91,14 +92,14 @@ std::string RecordJson(const ScannedRecord& r) {
                   ", \"padding\": " + std::to_string(r.padding);
   if (r.decoded) {
     s += ", \"type\": " + std::to_string(r.type) +
-         ", \"type_name\": " + JsonString(internal::RecordTypeName(r.type)) +
+         ", \"type_name\": " + JsonString(wal::RecordTypeName(r.type)) +
          ", \"stored_crc\": " + std::to_string(r.stored_crc) +
          ", \"computed_crc\": " + (r.crc_checked ? std::to_string(r.computed_crc) : std::string("null"));
     s += FieldsJson(r);
   } else {
     s += ", \"type\": null, \"type_name\": null, \"stored_crc\": null, \"computed_crc\": null";
   }
-  s += ", \"bad\": " + (r.bad.empty() ? std::string("null") : JsonString(r.bad)) + "}";
+  s += ", \"bad\": " + (r.problem.ok() ? std::string("null") : JsonString(BadText(r))) + "}";
   return s;
 }
 
@@ -116,7 +117,7 @@ std::string EndText(const SegmentEnd& e, uint64_t size) {
       return s + "\n";
     }
     case SegmentEndKind::kStopped:
-      return "  end: BAD: " + e.bad + " at offset " + std::to_string(e.offset) +
+      return "  end: BAD: " + StopText(e) + " at offset " + std::to_string(e.offset) +
              "; the rest of the file is skipped\n";
   }
   return "\n";
@@ -131,68 +132,16 @@ std::string EndJson(const SegmentEnd& e) {
     s += ", \"zeros_checked\": " + std::to_string(e.zeros_checked) +
          ", \"nonzero_at\": " + (e.nonzero_at ? std::to_string(*e.nonzero_at) : std::string("null"));
   }
-  s += ", \"bad\": " + (e.kind == SegmentEndKind::kStopped ? JsonString(e.bad) : std::string("null")) + "}";
+  s += ", \"bad\": " + (e.kind == SegmentEndKind::kStopped ? JsonString(StopText(e)) : std::string("null")) +
+       "}";
   return s;
 }
-
-// A segment end counts as bad when it skipped bytes or found stray data.
-bool EndIsBad(const SegmentEnd& e) { return e.kind == SegmentEndKind::kStopped || e.nonzero_at.has_value(); }
 
 struct Totals {
   uint64_t records = 0;
   uint64_t bad = 0;
   wal::Status io_error;
 };
-
-void ScanOne(const SegmentFile& seg, bool last, uint32_t* chain, bool json, bool first_file,
-             Progress* progress, Totals* t, Output* out) {
-  if (json) {
-    *out << (first_file ? "\n" : ",\n") << "{\"file\": " << JsonString(seg.name.name)
-         << ", \"size\": " << seg.size << ", \"records\": [";
-  } else {
-    *out << seg.name.name << " (size " << seg.size << ")\n";
-  }
-  auto f = wal::FileSystem::Default()->Open(seg.path, wal::OpenOptions{});
-  wal::Status s = f.has_value() ? wal::Status::Ok() : f.error();
-  SegmentEnd end;
-  bool first = true;
-  if (s.ok()) {
-    ScanOptions o;
-    o.progress = progress;
-    s = ScanSegment(
-        f->get(), seg.size, last, 0, chain, o,
-        [&](const ScannedRecord& r) {
-          ++t->records;
-          if (!r.bad.empty()) ++t->bad;
-          if (json) {
-            *out << (first ? "\n" : ",\n") << RecordJson(r);
-          } else {
-            *out << RecordText(r);
-          }
-          first = false;
-        },
-        &end);
-    (*f)->Close().IgnoreError();
-  }
-  if (!s.ok()) {
-    const wal::Status e = Rephrase(s, seg.path);
-    if (t->io_error.ok()) t->io_error = e;
-    if (json)
-      *out << "], \"end\": null, \"error\": " << JsonString(e.message()) << "}";
-    else
-      *out << "  BAD: cannot read: " << e.message() << "\n";
-    return;
-  }
-  if (EndIsBad(end)) ++t->bad;
-  if (json)
-    *out << (first ? "]" : "\n]") << ", \"end\": " << EndJson(end) << "}";
-  else
-    *out << EndText(end, seg.size);
-  if (first) {  // every segment starts with a crc record
-    ++t->bad;
-    if (!json) *out << "  BAD: the segment holds no records\n";
-  }
-}
 
 int RunRecords(const RecordsFlags& f) {
   const bool json = f.format == "json";
@@ -201,12 +150,48 @@ int RunRecords(const RecordsFlags& f) {
   Progress progress("records", d->total_bytes, /*streams_stdout=*/true);
   Output out;
   Totals t;
-  uint32_t chain = 0;  // the CRC chain runs across segments
   if (json) out << "{\"segments\": [";
-  for (size_t i = 0; i < d->segments.size(); ++i) {
-    ScanOne(d->segments[i], i + 1 == d->segments.size(), &chain, json, i == 0, &progress, &t, &out);
-  }
+  bool first = true;        // no record printed yet in this segment
+  bool in_segment = false;  // a segment was begun and not yet ended
+  const SegmentFile* seg = nullptr;
+  ScanCallbacks cb;
+  cb.begin = [&](size_t i) {
+    seg = &d->segments[i];
+    first = true;
+    in_segment = true;
+    if (json) {
+      out << (i == 0 ? "\n" : ",\n") << "{\"file\": " << JsonString(seg->name.name)
+          << ", \"size\": " << seg->size << ", \"records\": [";
+    } else {
+      out << seg->name.name << " (size " << seg->size << ")\n";
+    }
+  };
+  cb.record = [&](const ScannedRecord& r) {
+    ++t.records;
+    if (!r.problem.ok()) ++t.bad;
+    if (json)
+      out << (first ? "\n" : ",\n") << RecordJson(r);
+    else
+      out << RecordText(r);
+    first = false;
+  };
+  cb.end = [&](const SegmentEnd& e) {
+    in_segment = false;
+    if (EndIsBad(e)) ++t.bad;
+    if (json)
+      out << (first ? "]" : "\n]") << ", \"end\": " << EndJson(e) << "}";
+    else
+      out << EndText(e, seg->size);
+    if (e.records == 0) {  // every segment starts with a crc record
+      ++t.bad;
+      if (!json) out << "  BAD: the segment holds no records\n";
+    }
+  };
+  t.io_error = ScanWalDir(*d, &progress, cb);
   progress.Finish();
+  // A read error stops the scan inside a segment: close its JSON object (its
+  // end is unknown) so the output stays valid JSON; the error goes to stderr.
+  if (json && in_segment) out << (first ? "]" : "\n]") << ", \"end\": null}";
   if (json) {
     out << "\n], \"records\": " << t.records << ", \"bad\": " << t.bad << "}\n";
   } else {

@@ -6,8 +6,8 @@
 
 #include "tools/commands.h"
 #include "tools/common.h"
-#include "tools/log_read.h"
 #include "tools/progress.h"
+#include "tools/scanner.h"
 #include "tools/text.h"
 #include "wal/wal.h"
 
@@ -27,25 +27,26 @@ std::string IndexText(const std::optional<uint64_t>& i) {
 
 // Where the decoder stopped, for the operator: stdout gets the details,
 // stderr the one-line error.
-int ReportStop(const LogReadResult& r) {
+int ReportStop(const WalDir& d, const wal::LogCheck& r) {
+  const std::string path = StopPath(d, r);
   const char* verdict =
       r.torn() ? "torn tail (repairable with walctl repair)" : "corruption in synced data (not repairable)";
   std::printf(
       "FAILED\n  problem: %s\n  file: %s\n  offset: %llu\n  last good entry index: %s\n  verdict: %s\n",
-      std::string(r.stop.message()).c_str(), r.stop_path.c_str(),
-      static_cast<unsigned long long>(r.stop_offset), IndexText(r.last_index).c_str(), verdict);
+      std::string(r.stop.message()).c_str(), path.c_str(), static_cast<unsigned long long>(r.stop_offset),
+      IndexText(r.last_index).c_str(), verdict);
   return ReportError(
-      wal::Status(r.stop.code(), std::string(verdict) + ": " + std::string(r.stop.message()) + ": " +
-                                     r.stop_path + " at offset " + std::to_string(r.stop_offset) +
+      wal::Status(r.stop.code(), std::string(verdict) + ": " + std::string(r.stop.message()) + ": " + path +
+                                     " at offset " + std::to_string(r.stop_offset) +
                                      " (last good entry index " + IndexText(r.last_index) + ")"));
 }
 
-int ReportLibraryFailure(const wal::Status& s, const std::string& dir, const LogReadResult& pass) {
-  const wal::Status e = Rephrase(s, dir);
+int ReportLibraryFailure(const wal::Status& s, const WalDir& d, const wal::LogCheck& pass) {
+  const wal::Status e = Rephrase(s, d.dir);
   std::printf("FAILED\n  problem: %s\n  last good entry index: %s\n", std::string(e.message()).c_str(),
               IndexText(pass.last_index).c_str());
   if (pass.torn()) {
-    std::printf("  also: torn tail at %s offset %llu\n", pass.stop_path.c_str(),
+    std::printf("  also: torn tail at %s offset %llu\n", StopPath(d, pass).c_str(),
                 static_cast<unsigned long long>(pass.stop_offset));
   }
   return ReportError(e.WithContext("verify failed"));
@@ -53,18 +54,16 @@ int ReportLibraryFailure(const wal::Status& s, const std::string& dir, const Log
 
 // What the three checks found. Only an unusable directory is an error.
 struct Findings {
-  LogReadResult pass;   // our decoder pass: where it stops, last good index
+  wal::LogCheck pass;   // the library's decoder pass: where it stops, last good index
   wal::Status library;  // wal::Verify, then OpenForRead + ReadAll
   wal::ReadAllResult all;
 };
 
 wal::Result<Findings> Check(const WalDir& d, size_t from, const wal::Snapshot& snap, Progress* progress) {
   Findings out;
-  // 1. Our pass with the library's decoder: where it stops, and the last
+  // 1. The library's CheckLog: where its decoder stops, and the last
   //    good entry index before that.
-  LogReadOptions o;
-  o.progress = progress;
-  WAL_ASSIGN_OR_RETURN(out.pass, ReadLog(d, from, o));
+  WAL_ASSIGN_OR_RETURN(out.pass, CheckWalDir(d, from, /*check_bodies=*/true, progress));
   if (!out.pass.stop.ok() && !out.pass.torn()) return out;
   ProgressFileSystem fs(wal::FileSystem::Default(), progress);
   wal::Options opts;
@@ -114,9 +113,9 @@ int RunVerify(const VerifyFlags& f) {
   progress.Finish();
   if (!found.has_value()) return ReportError(found.error());
   const Findings& r = *found;
-  if (!r.pass.stop.ok() && !r.pass.torn()) return ReportStop(r.pass);  // corruption
-  if (!r.library.ok()) return ReportLibraryFailure(r.library, d->dir, r.pass);
-  if (r.pass.torn()) return ReportStop(r.pass);
+  if (!r.pass.stop.ok() && !r.pass.torn()) return ReportStop(*d, r.pass);  // corruption
+  if (!r.library.ok()) return ReportLibraryFailure(r.library, *d, r.pass);
+  if (r.pass.torn()) return ReportStop(*d, r.pass);
   PrintSound(*d, *from, snap, r.all);
   return kExitOk;
 }

@@ -55,7 +55,7 @@ bool FindSegmentPlace(std::string_view m, size_t* pos, std::string_view* name, s
   for (size_t p = m.find(" in "); p != std::string_view::npos; p = m.find(" in ", p + 1)) {
     const size_t n = p + 4;
     if (m.size() < n + kNameLen + kAt.size() + 1) continue;
-    if (!wal::internal::ParseSegmentName(m.substr(n, kNameLen))) continue;
+    if (!wal::ParseSegmentFileName(m.substr(n, kNameLen))) continue;
     if (m.substr(n + kNameLen, kAt.size()) != kAt) continue;
     size_t e = n + kNameLen + kAt.size();
     const size_t digits = e;
@@ -80,8 +80,8 @@ Status Rephrase(const Status& s, const std::string& where) {
   if (FindSegmentPlace(m, &pos, &name, &end)) {
     // "<what> in <seg> at offset <n><rest>" -> "<what><rest>: <where>/<seg> at offset <n>"
     const std::string_view at = m.substr(pos + 4 + name.size(), end - pos - 4 - name.size());
-    out = std::string(m.substr(0, pos)) + std::string(m.substr(end)) + ": " +
-          wal::internal::JoinPath(where, name) + std::string(at);
+    out = std::string(m.substr(0, pos)) + std::string(m.substr(end)) + ": " + wal::JoinPath(where, name) +
+          std::string(at);
   } else if (out.find(where) == std::string::npos) {
     out += ": " + where;
   }
@@ -134,7 +134,7 @@ Status InspectSegment(const std::string& path, uint64_t* size) {
 wal::Result<WalDir> InspectWalDir(const std::string& dir_in) {
   wal::FileSystem* fs = wal::FileSystem::Default();
   WalDir out;
-  out.dir = dir_in.empty() ? dir_in : wal::internal::CleanPath(dir_in);
+  out.dir = dir_in.empty() ? dir_in : wal::CleanPath(dir_in);
   if (out.dir.empty()) return Status(StatusCode::kInvalidArgument, "empty directory name: \"\"");
   auto info = fs->Stat(out.dir);
   if (!info.has_value()) {
@@ -148,15 +148,14 @@ wal::Result<WalDir> InspectWalDir(const std::string& dir_in) {
   if (!names.has_value()) return OsError(names.error(), out.dir);
   std::sort(names->begin(), names->end());
   for (const std::string& n : *names) {
-    auto seg = wal::internal::ParseSegmentName(n);
+    auto seg = wal::ParseSegmentFileName(n);
     if (!seg) {
       if (n.ends_with(".wal"))
-        Warn("ignoring a *.wal file whose name is not <seq>-<index>.wal: " +
-             wal::internal::JoinPath(out.dir, n));
+        Warn("ignoring a *.wal file whose name is not <seq>-<index>.wal: " + wal::JoinPath(out.dir, n));
       out.other_files.push_back(n);
       continue;
     }
-    SegmentFile f{std::move(*seg), wal::internal::JoinPath(out.dir, n), 0};
+    SegmentFile f{std::move(*seg), wal::JoinPath(out.dir, n), 0};
     WAL_RETURN_IF_ERROR(InspectSegment(f.path, &f.size));
     out.total_bytes += f.size;
     out.segments.push_back(std::move(f));
@@ -167,19 +166,9 @@ wal::Result<WalDir> InspectWalDir(const std::string& dir_in) {
 }
 
 wal::Result<size_t> SelectFrom(const WalDir& d, uint64_t index) {
-  std::vector<wal::internal::SegmentName> names;
+  std::vector<wal::SegmentFileInfo> names;
   for (const auto& s : d.segments) names.push_back(s.name);
-  auto i = wal::internal::SearchIndex(names, index);
-  if (!i) {
-    return Status(StatusCode::kFileNotFound, "no segment can hold index " + std::to_string(index) +
-                                                 " (the first segment starts at index " +
-                                                 std::to_string(names.front().index) + "): " + d.dir);
-  }
-  if (!wal::internal::IsValidSeq(names, *i)) {
-    return Status(StatusCode::kFileNotFound, "segment sequence numbers do not increase one by one from " +
-                                                 names[*i].name + ": " + d.dir);
-  }
-  return *i;
+  return wal::SelectSegmentFiles(names, index, d.dir);
 }
 
 int ReportFailure(const Status& s, bool json) {

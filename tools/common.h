@@ -9,7 +9,7 @@
 #include <string_view>
 #include <vector>
 
-#include "src/segment_names.h"
+#include "wal/inspect.h"
 #include "wal/status.h"
 #include "wal/types.h"
 
@@ -35,7 +35,7 @@ void Warn(std::string_view message);
 wal::Status Rephrase(const wal::Status& s, const std::string& where);
 
 struct SegmentFile {
-  wal::internal::SegmentName name;
+  wal::SegmentFileInfo name;
   std::string path;
   uint64_t size = 0;
 };
@@ -55,8 +55,9 @@ struct WalDir {
 // a regular file), kPermissionDenied, kIoError.
 wal::Result<WalDir> InspectWalDir(const std::string& dir);
 
-// etcd's segment selection for a snapshot index: the last segment whose
-// first index <= `index`, with consecutive sequence numbers from there.
+// etcd's segment selection for a snapshot index (wal::SelectSegmentFiles):
+// the last segment whose first index <= `index`, with consecutive sequence
+// numbers from there.
 wal::Result<size_t> SelectFrom(const WalDir& wal_dir, uint64_t index);
 
 // Reports `s` as ReportError does and, for --format json, also prints

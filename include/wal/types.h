@@ -12,6 +12,17 @@ namespace wal {
 // raftpb.EntryType. Values outside this enum read from disk are kept as-is.
 enum class EntryType : int32_t { kNormal = 0, kConfChange = 1, kConfChangeV2 = 2 };
 
+// The record types of etcd's walpb.Record.
+enum RecordType : int64_t {
+  kRecordMetadata = 1,
+  kRecordEntry = 2,
+  kRecordState = 3,
+  kRecordCrc = 4,
+  kRecordSnapshot = 5,
+};
+// "metadata", "entry", "state", "crc", "snapshot", or "unknown".
+std::string_view RecordTypeName(int64_t type);
+
 // raftpb.Entry. `data` is opaque. An empty `data` is written without a Data
 // field, as etcd does for a nil slice.
 struct Entry {

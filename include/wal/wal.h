@@ -144,6 +144,11 @@ class WAL {
   // first entry is 0 (seed era) or 1 (etcd v2+).
   static Result<std::unique_ptr<WAL>> OpenAtIndex(const std::string& dir, uint64_t index,
                                                   const Options& options = {});
+  // OpenAtIndex's selection and ReadAll, read-only as OpenForRead: no locks,
+  // the tail is not zeroed, a torn last record ends the read. No snapshot
+  // is required (there is none to match). For tools (walctl dump --at-index).
+  static Result<std::unique_ptr<WAL>> OpenAtIndexForRead(const std::string& dir, uint64_t index,
+                                                         const Options& options = {});
 
   ~WAL();  // Close()s if the caller did not; errors are dropped.
   WAL(const WAL&) = delete;
