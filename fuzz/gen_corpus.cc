@@ -122,7 +122,7 @@ std::vector<std::pair<std::string, std::string>> LibraryWal(uint64_t segment_siz
   o.segment_size_bytes = segment_size;
   o.background_segment_preparation = false;
   auto w = wal::WAL::Create("/w", "fuzz-metadata", o);
-  Check(w.status(), "Create");
+  Check(w.error(), "Create");
   uint64_t index = 0;
   for (int s = 0; s < saves; ++s) {
     std::vector<wal::Entry> ents;
@@ -136,11 +136,11 @@ std::vector<std::pair<std::string, std::string>> LibraryWal(uint64_t segment_siz
   }
   Check((*w)->Close(), "Close");
   auto segs = wal::internal::ListSegments(&fs, "/w");
-  Check(segs.status(), "ListSegments");
+  Check(segs.error(), "ListSegments");
   std::vector<std::pair<std::string, std::string>> out;
   for (const auto& s : *segs) {
     auto c = fs.ReadFileToString("/w/" + s.name);
-    Check(c.status(), "read");
+    Check(c.error(), "read");
     out.emplace_back(s.name, *c);
   }
   return out;

@@ -4,6 +4,7 @@
 
 #include "src/proto.h"
 #include "src/record_reader.h"
+#include "src/replay.h"
 #include "src/wal_internal.h"
 #include "wal/wal.h"
 
@@ -17,8 +18,10 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
   WAL_ASSIGN_OR_RETURN(auto sel, SelectSegments(fs, dir, snap.index));
   WAL_ASSIGN_OR_RETURN(auto stream, OpenSegmentStream(fs, dir, std::move(sel.segments), sel.from, options));
   RecordDecoder& d = *stream.decoder;
-  std::optional<std::string> md;
-  bool match = false;
+  // Entries and states are not needed to validate the log (etcd's Verify
+  // skips them too).
+  Replay replay(ReplayRules{.decode_entries = false, .decode_states = false, .snapshot = snap});
+  ReplayedRecord out;
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);
@@ -28,40 +31,9 @@ Status Verify(const std::string& dir, const Snapshot& snap, const Options& optio
       return r.error();
     }
     if (!*r) break;
-    const std::string where = " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
-    switch (rec.type) {
-      case kMetadataType:
-        if (md && *md != rec.data)
-          return Status(StatusCode::kMetadataConflict, "wal: conflicting metadata found" + where);
-        if (rec.has_data)
-          md = std::string(rec.data);
-        else
-          md.reset();
-        break;
-      case kSnapshotType: {
-        Snapshot s;
-        Status st = DecodeSnapshot(rec.data, &s);
-        if (!st.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where);
-        if (s.index == snap.index) {
-          if (s.term != snap.term) {
-            return Status(StatusCode::kSnapshotMismatch,
-                          "wal: snapshot at index " + std::to_string(s.index) + " has term " +
-                              std::to_string(s.term) + ", expected " + std::to_string(snap.term) + where);
-          }
-          match = true;
-        }
-        break;
-      }
-      case kCrcType:
-      case kEntryType:
-      case kStateType:
-        break;  // entries and states are not needed to validate the log
-      default:
-        return Status(StatusCode::kCorruption,
-                      "wal: unexpected block type " + std::to_string(rec.type) + where);
-    }
+    WAL_RETURN_IF_ERROR(replay.Apply(rec, d, &out));
   }
-  if (!match) {
+  if (!replay.snapshot_matched()) {
     return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(snap.index) +
                                                      ", term " + std::to_string(snap.term) +
                                                      "} not found in " + dir);
@@ -77,6 +49,10 @@ Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const
   RecordDecoder& d = *stream.decoder;
   std::vector<Snapshot> snaps;
   HardState state;
+  // Other types, known or not, are skipped, as etcd does here.
+  Replay replay(
+      ReplayRules{.decode_entries = false, .check_metadata = false, .unknown_types_are_errors = false});
+  ReplayedRecord out;
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);
@@ -85,17 +61,9 @@ Result<std::vector<Snapshot>> ValidSnapshotEntries(const std::string& dir, const
       return r.error();
     }
     if (!*r) break;
-    const std::string where = " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
-    if (rec.type == kSnapshotType) {
-      Snapshot s;
-      Status st = DecodeSnapshot(rec.data, &s);
-      if (!st.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where);
-      snaps.push_back(s);
-    } else if (rec.type == kStateType) {
-      Status st = DecodeHardState(rec.data, &state);
-      if (!st.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where);
-    }
-    // Other types, known or not, are skipped as etcd does here.
+    WAL_RETURN_IF_ERROR(replay.Apply(rec, d, &out));
+    if (rec.type == kSnapshotType) snaps.push_back(out.snapshot);
+    if (rec.type == kStateType) state = out.state;
   }
   // Only snapshots the cluster had committed are safe to load (#10219).
   std::erase_if(snaps, [&](const Snapshot& s) { return s.index > state.commit; });

@@ -8,6 +8,7 @@
 #include "src/mutants.h"
 #include "src/proto.h"
 #include "src/record_reader.h"
+#include "src/replay.h"
 #include "src/segment_names.h"
 #include "src/wal_internal.h"
 #include "wal/wal.h"
@@ -199,12 +200,13 @@ Result<LogCheck> CheckLog(const std::string& dir, size_t from, bool check_bodies
   WAL_ASSIGN_OR_RETURN(auto stream, OpenSegmentStream(fs, dir, std::move(segs), from, options));
   RecordDecoder& d = *stream.decoder;
   LogCheck out;
-  std::optional<std::string> md;
   auto stop = [&](StatusCode code, std::string why, uint64_t offset) {
     out.stop = Status(code, std::move(why));
     out.stop_segment = d.segment_name();
     out.stop_offset = offset;
   };
+  Replay replay(ReplayRules{});
+  ReplayedRecord body;
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);
@@ -214,47 +216,17 @@ Result<LogCheck> CheckLog(const std::string& dir, size_t from, bool check_bodies
       break;
     }
     if (!*r) break;
-    Status s;
-    switch (rec.type) {
-      case kEntryType: {
-        Entry e;
-        s = DecodeEntry(rec.data, &e);
-        if (s.ok()) {
-          out.last_index = e.index;
-          ++out.entry_records;
-        }
-        break;
+    Status s = replay.Apply(rec, d, &body);
+    if (s.ok()) {
+      if (rec.type == kEntryType) {
+        out.last_index = body.entry.index;
+        ++out.entry_records;
       }
-      case kStateType: {
-        HardState st;
-        s = DecodeHardState(rec.data, &st);
-        break;
-      }
-      case kSnapshotType: {
-        Snapshot snap;
-        s = DecodeSnapshot(rec.data, &snap);
-        break;
-      }
-      case kMetadataType:
-        // ReadAll's rule: a metadata record must match the last non-nil one.
-        if (md && *md != rec.data) {
-          s = Status(StatusCode::kMetadataConflict, "conflicting metadata");
-          break;
-        }
-        out.has_metadata = rec.has_data;
-        if (rec.has_data)
-          md = std::string(rec.data);
-        else
-          md.reset();
-        break;
-      case kCrcType:
-        break;  // checked by the decoder
-      default:
-        s = Status(StatusCode::kCorruption, "unexpected record type " + std::to_string(rec.type));
+      if (rec.type == kMetadataType) out.has_metadata = rec.has_data;
+      continue;
     }
-    if (s.ok() || !check_bodies) continue;
-    const StatusCode code = s.code() == StatusCode::kMetadataConflict ? s.code() : StatusCode::kCorruption;
-    stop(code, std::string(s.message()), d.record_offset());
+    if (!check_bodies) continue;
+    stop(s.code(), s.place()->what, d.record_offset());
     break;
   }
   return out;

@@ -2,6 +2,7 @@
 
 #include "src/proto.h"
 #include "src/record_reader.h"
+#include "src/replay.h"
 #include "src/wal_internal.h"
 #include "wal/reader.h"
 
@@ -14,6 +15,9 @@ struct LogReader::Impl {
   RecordDecoder* decoder = nullptr;
   bool torn = false;
   bool done = false;
+  // Every record as it is (metadata is reported, not compared).
+  Replay replay{ReplayRules{.check_metadata = false}};
+  ReplayedRecord out;
 };
 
 LogReader::LogReader(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -47,36 +51,29 @@ Result<bool> LogReader::Next(LogRecord* out) {
       r.done = true;
       return false;
     }
+    if (rec.type == kCrcType) continue;
     out->segment = r.decoder->segment_name();
     out->offset = r.decoder->record_offset();
-    auto where = [&] {
-      return " in " + r.decoder->segment_name() + " at offset " + std::to_string(out->offset);
-    };
-    Status s;
+    WAL_RETURN_IF_ERROR(r.replay.Apply(rec, *r.decoder, &r.out));
     switch (rec.type) {
-      case kCrcType:
-        continue;
       case kMetadataType:
         out->kind = LogRecord::Kind::kMetadata;
         out->metadata.assign(rec.data);
-        return true;
+        break;
       case kEntryType:
         out->kind = LogRecord::Kind::kEntry;
-        s = DecodeEntry(rec.data, &out->entry);
+        out->entry =
+            Entry{r.out.entry.term, r.out.entry.index, r.out.entry.type, std::string(r.out.entry.data)};
         break;
       case kStateType:
         out->kind = LogRecord::Kind::kState;
-        s = DecodeHardState(rec.data, &out->state);
+        out->state = r.out.state;
         break;
       case kSnapshotType:
         out->kind = LogRecord::Kind::kSnapshot;
-        s = DecodeSnapshot(rec.data, &out->snapshot);
+        out->snapshot = r.out.snapshot;
         break;
-      default:
-        return Status(StatusCode::kCorruption,
-                      "wal: unexpected block type " + std::to_string(rec.type) + where());
     }
-    if (!s.ok()) return Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where());
     return true;
   }
   return false;

@@ -23,7 +23,7 @@ const std::string& RecordDecoder::segment_name() const {
 
 Status RecordDecoder::Fail(StatusCode code, uint64_t offset, const std::string& what) const {
   fail_reason_ = what;
-  return Status(code, "wal: " + what + " in " + segment_name() + " at offset " + std::to_string(offset));
+  return Status::At(code, ErrorPlace{what, segment_name(), offset, std::nullopt});
 }
 
 Status RecordDecoder::SizeCurrent() {

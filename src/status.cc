@@ -57,6 +57,15 @@ Status::Status(StatusCode code, std::string message, int sys_errno) {
   if (code != StatusCode::kOk) rep_.reset(new Rep{code, sys_errno, std::move(message)});
 }
 
+Status Status::At(StatusCode code, ErrorPlace place, int sys_errno) {
+  std::string m = "wal: " + place.what;
+  if (!place.file.empty()) m += " in " + place.file;
+  if (place.offset) m += " at offset " + std::to_string(*place.offset);
+  Status s(code, std::move(m), sys_errno);
+  if (s.rep_) s.rep_->place = std::move(place);
+  return s;
+}
+
 Status::Status(const Status& other) : rep_(other.rep_ ? new Rep(*other.rep_) : nullptr) {}
 
 Status& Status::operator=(const Status& other) {
@@ -77,7 +86,9 @@ Status Status::WithContext(std::string_view context) const {
   std::string m(context);
   m += ": ";
   m += rep_->message;
-  return Status(rep_->code, std::move(m), rep_->sys_errno);
+  Status s(rep_->code, std::move(m), rep_->sys_errno);
+  if (s.rep_) s.rep_->place = rep_->place;
+  return s;
 }
 
 namespace internal {

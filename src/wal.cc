@@ -20,6 +20,7 @@
 #include "src/proto.h"
 #include "src/read_sinks.h"
 #include "src/record_reader.h"
+#include "src/replay.h"
 #include "src/segment_names.h"
 #include "src/segment_pipeline.h"
 #include "src/wal_internal.h"
@@ -30,6 +31,9 @@ using internal::ArenaSink;
 using internal::PageWriter;
 using internal::RecordDecoder;
 using internal::RecordView;
+using internal::Replay;
+using internal::ReplayedRecord;
+using internal::ReplayRules;
 using internal::SegmentName;
 using internal::VectorSink;
 
@@ -673,11 +677,11 @@ struct WAL::Impl {
     if (!off && !MutantActive(Mutant::kSkipOverwriteBelowSnapshot)) sink->TruncateTo(0);
     if (off) {
       if (*off > sink->size()) {
-        return Status(StatusCode::kSliceOutOfRange,
-                      "wal: entry index " + std::to_string(idx) + " leaves a gap after " +
-                          std::to_string(sink->size()) + " entries (expected at most index " +
-                          std::to_string((inclusive ? *base : start.index + 1) + sink->size()) + ") in " +
-                          d.segment_name() + " at offset " + std::to_string(d.record_offset()));
+        return Replay::ErrorAt(d, StatusCode::kSliceOutOfRange,
+                               "entry index " + std::to_string(idx) + " leaves a gap after " +
+                                   std::to_string(sink->size()) + " entries (expected at most index " +
+                                   std::to_string((inclusive ? *base : start.index + 1) + sink->size()) + ")",
+                               idx);
       }
       if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
         sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
@@ -701,8 +705,8 @@ struct WAL::Impl {
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
     d.set_initial_crc(initial_crc);
 
-    std::optional<std::string> md;
-    bool match = false;
+    Replay replay(ReplayRules{.snapshot = inclusive ? std::nullopt : std::optional<Snapshot>(start)});
+    ReplayedRecord out;
     uint64_t base = at_index;
     uint64_t consumed = 0;
     uint64_t tail_records = 0;   // valid records read in the tail segment
@@ -718,55 +722,10 @@ struct WAL::Impl {
       if (!*r) break;
       consumed += d.record_frame_bytes();
       if (d.in_last_segment()) tail_only_crc = ++tail_records == 1 && rec.type == kCrcType;
-      auto where = [&] {
-        return " in " + d.segment_name() + " at offset " + std::to_string(d.record_offset());
-      };
-      switch (rec.type) {
-        case kEntryType: {
-          EntryView e;
-          Status s = DecodeEntryView(rec.data, &e);
-          if (!s.ok())
-            return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
-          s = PlaceEntry(e, sink, &base, d, consumed, total);
-          if (!s.ok()) return Fail(s);
-          break;
-        }
-        case kStateType: {
-          Status s = DecodeHardState(rec.data, state_out);
-          if (!s.ok())
-            return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(s.message()) + where()));
-          break;
-        }
-        case kMetadataType:
-          if (md && *md != rec.data)
-            return Fail(Status(StatusCode::kMetadataConflict, "wal: conflicting metadata found" + where()));
-          if (rec.has_data)
-            md = std::string(rec.data);
-          else
-            md.reset();
-          break;
-        case kCrcType:
-          break;  // checked and adopted by the decoder
-        case kSnapshotType: {
-          Snapshot s;
-          Status st = DecodeSnapshot(rec.data, &s);
-          if (!st.ok())
-            return Fail(Status(StatusCode::kCorruption, "wal: " + std::string(st.message()) + where()));
-          if (!inclusive && s.index == start.index) {
-            if (s.term != start.term) {
-              return Fail(Status(StatusCode::kSnapshotMismatch, "wal: snapshot at index " +
-                                                                    std::to_string(s.index) + " has term " +
-                                                                    std::to_string(s.term) + ", expected " +
-                                                                    std::to_string(start.term) + where()));
-            }
-            match = true;
-          }
-          break;
-        }
-        default:
-          return Fail(Status(StatusCode::kCorruption,
-                             "wal: unexpected block type " + std::to_string(rec.type) + where()));
-      }
+      Status s = replay.Apply(rec, d, &out);
+      if (s.ok() && rec.type == kEntryType) s = PlaceEntry(out.entry, sink, &base, d, consumed, total);
+      if (s.ok() && rec.type == kStateType) *state_out = out.state;
+      if (!s.ok()) return Fail(s);
     }
     if (!err.ok()) {
       // Read mode may stop at a torn last record; write mode must read to a
@@ -786,13 +745,13 @@ struct WAL::Impl {
                                                          " not found; the log ends at index " +
                                                          std::to_string(enti)));
     }
-    if (md) *metadata_out = *md;
-    metadata = std::move(md);
+    if (replay.metadata()) *metadata_out = *replay.metadata();
+    metadata = replay.metadata();
     if (!write_mode) {
       for (auto& seg : segments) seg.file->Close().IgnoreError();
       segments.clear();
       state = State::kReadOnly;
-      if (!match && !inclusive) {
+      if (!replay.snapshot_matched() && !inclusive) {
         return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(start.index) +
                                                          ", term " + std::to_string(start.term) +
                                                          "} not found in " + dir);

@@ -296,6 +296,11 @@ TEST(ReadAllTest, GapIsSliceOutOfRange) {
   auto r = OpenReadAll(dir);
   WAL_EXPECT_CODE(r, StatusCode::kSliceOutOfRange);
   EXPECT_NE(r.error().ToString().find(SegmentFileName(0, 0)), std::string::npos) << r.error().ToString();
+  // The place as data: the segment, the offset of the entry's frame, its index.
+  ASSERT_NE(r.error().place(), nullptr);
+  EXPECT_EQ(r.error().place()->file, SegmentFileName(0, 0));
+  EXPECT_TRUE(r.error().place()->offset.has_value());
+  EXPECT_EQ(r.error().place()->index, 4u);
   WAL_EXPECT_CODE(ReadOnlyReadAll(dir), StatusCode::kSliceOutOfRange);
   // The first entry after the snapshot must be snapshot+1.
   WAL_EXPECT_CODE(OpenReadAll(dir, Snapshot{2, 0}), StatusCode::kSliceOutOfRange);
@@ -756,8 +761,7 @@ TEST(HostileTest, UnknownRecordType) {
   s.Record(9, true, "who knows").Ent(Ent(2, 1, "b"));
   TempDir tmp;
   const std::string dir = MakeDir(tmp, {{SegmentFileName(0, 0), s.bytes()}});
-  for (const Status& st :
-       {OpenReadAll(dir).status(), ReadOnlyReadAll(dir).status(), Verify(dir, Snapshot{})}) {
+  for (const Status& st : {OpenReadAll(dir).error(), ReadOnlyReadAll(dir).error(), Verify(dir, Snapshot{})}) {
     WAL_EXPECT_CODE(st, StatusCode::kCorruption);
     const std::string text = st.ToString();
     EXPECT_NE(text.find("type 9"), std::string::npos) << text;
@@ -921,6 +925,22 @@ TEST(HostileTest, CrcRecordMismatch) {
 // ============================================================================
 // One test per StatusCode: where the library returns it.
 // ============================================================================
+
+TEST(StatusTest, PlaceIsDataAndSurvivesContext) {
+  const Status s = Status::At(StatusCode::kCrcMismatch, ErrorPlace{"crc mismatch", "seg.wal", 4096, 7});
+  EXPECT_EQ(s.message(), "wal: crc mismatch in seg.wal at offset 4096");
+  ASSERT_NE(s.place(), nullptr);
+  EXPECT_EQ(s.place()->index, 7u);
+  const Status c = s.WithContext("opening");
+  EXPECT_EQ(c.message(), "opening: wal: crc mismatch in seg.wal at offset 4096");
+  ASSERT_NE(c.place(), nullptr);
+  EXPECT_EQ(c.place()->offset, 4096u);
+  const Status copy = c;  // NOLINT: the copy is the point
+  ASSERT_NE(copy.place(), nullptr);
+  EXPECT_EQ(copy.place()->file, "seg.wal");
+  EXPECT_EQ(Status(StatusCode::kCorruption, "x").place(), nullptr);
+  EXPECT_EQ(Status::Ok().place(), nullptr);
+}
 
 TEST(CodesTest, MetadataConflict) {
   SegmentBuilder s;

@@ -247,7 +247,16 @@ TEST_F(RecoveryTable, R06_BadRecordFollowedByMoreData) {
   ASSERT_FALSE(r.has_value());
   EXPECT_EQ(r.error().code(), StatusCode::kCrcMismatch);
   EXPECT_NE(r.error().ToString().find(segs_.back().name), std::string::npos) << r.error().ToString();
-  EXPECT_EQ(Verify(dir_, Snapshot{}, opts_).code(), StatusCode::kCrcMismatch);
+  // The place is data too, so tools need not parse the message.
+  const ErrorPlace* place = r.error().place();
+  ASSERT_NE(place, nullptr) << r.error().ToString();
+  EXPECT_EQ(place->file, segs_.back().name);
+  EXPECT_EQ(place->offset, frame);
+  EXPECT_TRUE(place->what.starts_with("crc mismatch")) << place->what;
+  const Status v = Verify(dir_, Snapshot{}, opts_);
+  EXPECT_EQ(v.code(), StatusCode::kCrcMismatch);
+  ASSERT_NE(v.place(), nullptr);
+  EXPECT_EQ(v.place()->offset, frame);
   ExpectRepairRefuses();
 }
 

@@ -61,7 +61,7 @@ wal::Result<Dumped> ReadWith(const WalDir& d, Progress* progress, OpenFn open) {
     // The message names no place; the directory is the place (Rephrase
     // would find the directory's name inside "the log" and add nothing).
     if (all.error().code() == wal::StatusCode::kIndexNotFound)
-      return wal::Status(all.error().code(), ReasonOnly(all.error().message(), "") + ": " + d.dir);
+      return wal::Status(all.error().code(), Reason(all.error()) + ": " + d.dir);
     return Rephrase(all.error(), d.dir);
   }
   Dumped out;
@@ -79,7 +79,7 @@ wal::Result<Dumped> ReadAtSnapshot(const WalDir& d, const DumpFlags& f, Progress
 // read-only (OpenAtIndexForRead).
 wal::Result<Dumped> ReadFromIndex(const WalDir& d, const DumpFlags& f, Progress* progress) {
   // The library selects the same segments; this names a failure for the operator.
-  WAL_RETURN_IF_ERROR(SelectFrom(d, f.at_index).status());
+  WAL_RETURN_IF_ERROR(SelectFrom(d, f.at_index).error());
   return ReadWith(d, progress,
                   [&](const wal::Options& o) { return wal::WAL::OpenAtIndexForRead(d.dir, f.at_index, o); });
 }

@@ -45,54 +45,23 @@ void Warn(std::string_view message) {
   std::fprintf(stderr, "walctl: warning: %.*s\n", static_cast<int>(message.size()), message.data());
 }
 
-namespace {
-
-// Finds the library's " in <segment> at offset <n>" and returns its
-// position, the segment name and the end of the offset digits.
-bool FindSegmentPlace(std::string_view m, size_t* pos, std::string_view* name, size_t* end) {
-  constexpr size_t kNameLen = 16 + 1 + 16 + 4;
-  constexpr std::string_view kAt = " at offset ";
-  for (size_t p = m.find(" in "); p != std::string_view::npos; p = m.find(" in ", p + 1)) {
-    const size_t n = p + 4;
-    if (m.size() < n + kNameLen + kAt.size() + 1) continue;
-    if (!wal::ParseSegmentFileName(m.substr(n, kNameLen))) continue;
-    if (m.substr(n + kNameLen, kAt.size()) != kAt) continue;
-    size_t e = n + kNameLen + kAt.size();
-    const size_t digits = e;
-    while (e < m.size() && m[e] >= '0' && m[e] <= '9') ++e;
-    if (e == digits) continue;
-    *pos = p;
-    *name = m.substr(n, kNameLen);
-    *end = e;
-    return true;
-  }
-  return false;
-}
-
-}  // namespace
-
 Status Rephrase(const Status& s, const std::string& where) {
-  std::string_view m = s.message();
-  if (m.starts_with("wal: ")) m.remove_prefix(5);
-  std::string out(m);
-  size_t pos, end;
-  std::string_view name;
-  if (FindSegmentPlace(m, &pos, &name, &end)) {
-    // "<what> in <seg> at offset <n><rest>" -> "<what><rest>: <where>/<seg> at offset <n>"
-    const std::string_view at = m.substr(pos + 4 + name.size(), end - pos - 4 - name.size());
-    out = std::string(m.substr(0, pos)) + std::string(m.substr(end)) + ": " + wal::JoinPath(where, name) +
-          std::string(at);
-  } else if (out.find(where) == std::string::npos) {
-    out += ": " + where;
+  if (const wal::ErrorPlace* p = s.place(); p != nullptr && !p->file.empty()) {
+    // The library's place, as data: "<what>: <where>/<segment> at offset <n>".
+    std::string out = p->what + ": " + wal::JoinPath(where, p->file);
+    if (p->offset) out += " at offset " + std::to_string(*p->offset);
+    return Status(s.code(), out, s.sys_errno());
   }
+  std::string out(Reason(s));
+  if (out.find(where) == std::string::npos) out += ": " + where;
   return Status(s.code(), out, s.sys_errno());
 }
 
-std::string ReasonOnly(std::string_view message, std::string_view file) {
-  if (message.starts_with("wal: ")) message.remove_prefix(5);
-  const std::string tail = " in " + std::string(file) + " at offset ";
-  if (auto pos = message.rfind(tail); pos != std::string_view::npos) message = message.substr(0, pos);
-  return std::string(message);
+std::string Reason(const Status& s) {
+  if (const wal::ErrorPlace* p = s.place()) return p->what;
+  std::string_view m = s.message();
+  if (m.starts_with("wal: ")) m.remove_prefix(5);
+  return std::string(m);
 }
 
 namespace {

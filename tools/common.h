@@ -30,8 +30,10 @@ int ReportError(const wal::Status& s);
 // Prints "walctl: warning: <message>" on stderr.
 void Warn(std::string_view message);
 
-// A library error rephrased for the operator: the "wal: " prefix dropped and
-// ": <where>" appended unless the message already names `where`.
+// A library error rephrased for the operator: for an error at a place in the
+// log (Status::place()), "<what>: <where>/<segment> at offset <n>"; else the
+// "wal: " prefix dropped and ": <where>" appended unless the message already
+// names `where`.
 wal::Status Rephrase(const wal::Status& s, const std::string& where);
 
 struct SegmentFile {
@@ -84,9 +86,9 @@ class Output {
 // "term=1 vote=1 commit=5".
 std::string HardStateText(const wal::HardState& s);
 
-// Strips a "wal: " prefix and, when present, a trailing " in <file> at
-// offset <n>" (the decoder names the place; callers print it separately).
-std::string ReasonOnly(std::string_view message, std::string_view file);
+// What went wrong, without the place: the error's place()->what, or else
+// its message without a "wal: " prefix.
+std::string Reason(const wal::Status& s);
 
 }  // namespace walctl
 

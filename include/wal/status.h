@@ -2,8 +2,10 @@
 //
 // The library never throws and builds with -fno-exceptions. Every fallible
 // call returns a [[nodiscard]] Status or Result<T>. An OK Status holds no
-// allocation; an error holds a code, the saved errno (0 if none) and a message
-// that says what failed and where (file, offset, index).
+// allocation; an error holds a code, the saved errno (0 if none), a message
+// that says what failed and where (file, offset, index), and, for an error
+// at a place in the log, that place as data (place()), so that a tool never
+// parses the message.
 //
 // Thread safety: Status and Result are values; distinct objects may be used
 // from distinct threads freely.
@@ -26,7 +28,7 @@ enum class StatusCode : int {
   kOk = 0,
   // One code per etcd error, so callers can branch exactly as etcd's do.
   kMetadataConflict,  // wal.ErrMetadataConflict
-  kFileNotFound,      // wal.ErrFileNotFound: no (matching) *.wal file
+  kFileNotFound,      // wal.ErrFileNotFound: no (matching) *.wal file (kNotFound: no such path)
   kIndexNotFound,     // seed wal.ErrIndexNotFound (OpenAtIndex past the end)
   kCrcMismatch,       // wal.ErrCRCMismatch / walpb.ErrCRCMismatch
   kSnapshotMismatch,  // wal.ErrSnapshotMismatch
@@ -42,12 +44,21 @@ enum class StatusCode : int {
   kNoSpace,             // ENOSPC / EDQUOT
   kInvalidArgument,     // a caller passed a bad value
   kFailedPrecondition,  // wrong mode, closed, or poisoned by an earlier I/O error
-  kNotFound,            // a path that does not exist
+  kNotFound,            // a path that does not exist (ENOENT; kFileNotFound: no segment)
   kPermissionDenied,    // EACCES / EPERM
 };
 
 // Returns the enumerator name without the leading 'k' ("CrcMismatch").
 std::string_view StatusCodeName(StatusCode code);
+
+// Where in the log an error was found. The message names it too, for
+// people; this is for programs.
+struct ErrorPlace {
+  std::string what;                // the reason alone: no "wal: " prefix, no place
+  std::string file;                // segment file (base name) or path; "" if none
+  std::optional<uint64_t> offset;  // byte offset in `file` (of the record's frame)
+  std::optional<uint64_t> index;   // the raft entry index concerned
+};
 
 class [[nodiscard]] Status {
  public:
@@ -60,6 +71,9 @@ class [[nodiscard]] Status {
   ~Status() = default;
 
   static Status Ok() { return Status(); }
+  // An error at `place`; its message is "wal: <what> in <file> at offset
+  // <offset>" (the parts that are set).
+  static Status At(StatusCode code, ErrorPlace place, int sys_errno = 0);
 
   bool ok() const { return rep_ == nullptr; }
   StatusCode code() const { return rep_ ? rep_->code : StatusCode::kOk; }
@@ -67,10 +81,13 @@ class [[nodiscard]] Status {
   int sys_errno() const { return rep_ ? rep_->sys_errno : 0; }
   // The message alone, without the code name.
   std::string_view message() const { return rep_ ? std::string_view(rep_->message) : ""; }
+  // The place in the log, when the error has one; nullptr else.
+  const ErrorPlace* place() const { return rep_ && rep_->place ? &*rep_->place : nullptr; }
   // "CrcMismatch: wal: crc mismatch in 0000...-0000....wal at offset 4096".
   std::string ToString() const;
 
-  // Returns a copy whose message is prefixed with `context` + ": ".
+  // Returns a copy whose message is prefixed with `context` + ": " (the
+  // place, if any, is kept).
   Status WithContext(std::string_view context) const;
 
   // The only sanctioned way to drop an error; greppable on purpose.
@@ -83,6 +100,7 @@ class [[nodiscard]] Status {
     StatusCode code;
     int sys_errno;
     std::string message;
+    std::optional<ErrorPlace> place;
   };
   std::unique_ptr<Rep> rep_;
 };
@@ -126,7 +144,6 @@ class [[nodiscard]] Result {
   }
   // The error; an OK Status when there is a value.
   const Status& error() const { return status_; }
-  Status status() const { return status_; }
 
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
