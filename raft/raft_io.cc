@@ -9,7 +9,6 @@
 #include <cstring>
 #include <deque>
 #include <memory>
-#include <mutex>
 #include <new>
 #include <optional>
 #include <string>
@@ -17,6 +16,7 @@
 #include <vector>
 
 #include "raft/snapshot_store.h"
+#include "src/mutex.h"
 #include "src/segment_names.h"
 #include "wal/wal.h"
 
@@ -123,8 +123,8 @@ struct RaftIoImpl {
   std::deque<Op> ops;
   std::vector<EntryView> views;  // append's scratch
 
-  std::mutex mu;
-  std::vector<Report> reports;  // guarded by mu; from the WAL's syncer
+  wal::internal::Mutex mu;
+  std::vector<Report> reports WAL_GUARDED_BY(mu);  // from the WAL's syncer
 
   Status failed;  // sticky: fail-stop
   bool closing = false;
@@ -303,7 +303,7 @@ void InstallTicketCallback(RaftIoImpl* m) {
   m->wal->SetTicketCallback([m](uint64_t ticket, const Status& status) {
     // The WAL's syncer thread: queue and wake the loop, nothing else.
     {
-      std::lock_guard<std::mutex> l(m->mu);
+      wal::internal::MutexLock l(&m->mu);
       m->reports.push_back(Report{ticket, status});
     }
     uv_async_send(&m->async);
@@ -323,7 +323,7 @@ void AsyncCb(uv_async_t* handle) {
   auto* m = static_cast<RaftIoImpl*>(handle->data);
   std::vector<Report> reports;
   {
-    std::lock_guard<std::mutex> l(m->mu);
+    wal::internal::MutexLock l(&m->mu);
     reports.swap(m->reports);
   }
   for (Report& r : reports) {

@@ -5,7 +5,7 @@
 #include "src/proto.h"
 #include "src/record_reader.h"
 #include "src/replay.h"
-#include "src/wal_internal.h"
+#include "src/segment_set.h"
 #include "wal/wal.h"
 
 namespace wal {

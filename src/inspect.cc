@@ -10,7 +10,7 @@
 #include "src/record_reader.h"
 #include "src/replay.h"
 #include "src/segment_names.h"
-#include "src/wal_internal.h"
+#include "src/segment_set.h"
 #include "wal/wal.h"
 
 namespace wal {

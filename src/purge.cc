@@ -3,7 +3,7 @@
 // lock of every segment it may still read until ReleaseLockTo lets go.
 #include "src/mutants.h"
 #include "src/segment_names.h"
-#include "src/wal_internal.h"
+#include "src/segment_set.h"
 #include "wal/wal.h"
 
 namespace wal {

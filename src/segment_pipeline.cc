@@ -61,14 +61,14 @@ Result<std::unique_ptr<File>> SegmentPipeline::Prepare(const std::string& path, 
 }
 
 void SegmentPipeline::Run() {
-  std::unique_lock<std::mutex> lock(mu_);
+  MutexLock lock(&mu_);
   while (true) {
-    cv_.wait(lock, [this] { return closing_ || !have_ready_; });
+    while (!closing_ && have_ready_) mu_.Wait(cv_);
     if (closing_) return;
     std::string path = NextPath();
-    lock.unlock();
+    mu_.Unlock();
     auto r = Prepare(path, segment_bytes_);
-    lock.lock();
+    mu_.Lock();
     have_ready_ = true;
     ready_path_ = path;
     if (r.has_value()) {
@@ -100,8 +100,8 @@ Result<std::unique_ptr<File>> SegmentPipeline::TakeSized(std::string* path, uint
 
 Result<std::unique_ptr<File>> SegmentPipeline::Take(std::string* path) {
   if (!background_) return TakeSized(path, segment_bytes_);
-  std::unique_lock<std::mutex> lock(mu_);
-  cv_.wait(lock, [this] { return have_ready_ || closing_; });
+  MutexLock lock(&mu_);
+  while (!have_ready_ && !closing_) mu_.Wait(cv_);
   if (!have_ready_) return Status(StatusCode::kFailedPrecondition, "wal: segment pipeline closed");
   have_ready_ = false;
   Status s = std::move(ready_status_);
@@ -115,12 +115,13 @@ Result<std::unique_ptr<File>> SegmentPipeline::Take(std::string* path) {
 
 void SegmentPipeline::Close() {
   {
-    std::lock_guard<std::mutex> lock(mu_);
+    MutexLock lock(&mu_);
     if (closing_) return;
     closing_ = true;
   }
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
+  MutexLock lock(&mu_);  // uncontended: the thread is gone
   if (have_ready_ && ready_file_) {
     ready_file_->Close().IgnoreError();
     ready_file_.reset();

@@ -12,6 +12,7 @@
 #include <string>
 #include <thread>
 
+#include "src/mutex.h"
 #include "wal/file_system.h"
 
 namespace wal::internal {
@@ -52,13 +53,13 @@ class SegmentPipeline {
   bool prezero_;
   uint64_t count_ = 0;
 
-  std::mutex mu_;
+  Mutex mu_;
   std::condition_variable cv_;
-  bool closing_ = false;
-  bool have_ready_ = false;
-  Status ready_status_;
-  std::unique_ptr<File> ready_file_;
-  std::string ready_path_;
+  bool closing_ WAL_GUARDED_BY(mu_) = false;
+  bool have_ready_ WAL_GUARDED_BY(mu_) = false;
+  Status ready_status_ WAL_GUARDED_BY(mu_);
+  std::unique_ptr<File> ready_file_ WAL_GUARDED_BY(mu_);
+  std::string ready_path_ WAL_GUARDED_BY(mu_);
   std::thread thread_;
 };
 
