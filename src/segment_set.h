@@ -1,7 +1,9 @@
-// Pieces shared by the WAL and the stand-alone checks (Verify, Repair,
-// ValidSnapshotEntries).
-#ifndef WAL_SRC_WAL_INTERNAL_H_
-#define WAL_SRC_WAL_INTERNAL_H_
+// The segment set: selecting the segments a read starts at (etcd's
+// selectWALFiles), opening them, and the one way to turn a run of them into a
+// record stream. Shared by the WAL and the stand-alone checks (Verify,
+// Repair, ValidSnapshotEntries, LogReader, inspect.h).
+#ifndef WAL_SRC_SEGMENT_SET_H_
+#define WAL_SRC_SEGMENT_SET_H_
 
 #include <memory>
 #include <string>
@@ -61,4 +63,4 @@ std::vector<SegmentInput> InputsOf(const std::vector<SegmentName>& names, size_t
 
 }  // namespace wal::internal
 
-#endif  // WAL_SRC_WAL_INTERNAL_H_
+#endif  // WAL_SRC_SEGMENT_SET_H_
