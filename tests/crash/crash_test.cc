@@ -63,7 +63,7 @@
 #include "wal/wal.h"
 
 #ifndef WAL_ENABLE_MUTANTS
-#error "the crash tests need the mutant switches: configure with -DWAL_ENABLE_MUTANTS=ON"
+#error "the crash tests need the mutant switches: link wal_testing, not wal"
 #endif
 
 namespace wal {
