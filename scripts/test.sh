@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # The whole test suite: installs what is missing, builds, runs every test:
+#   0. clang-format over the tracked C/C++ files (a misformatted file fails);
 #   1. the release build: unit, crash, fault, cli, interop (etcd), fuzz corpus
 #      replay, kill loop, package consumer, benchmark smoke;
 #   2. the same library and tests under ASan+UBSan (-fno-sanitize-recover=all);
@@ -34,6 +35,12 @@ gtest() {
   done
   "$bin" --gtest_filter="$filter"
 }
+
+section "format (clang-format-14 --dry-run -Werror, .clang-format)"
+bash scripts/deps.sh
+# Every tracked C/C++ file (src/ include/ tools/ tests/ fuzz/ bench/ raft/
+# examples/ interop/); a misformatted one fails the run. Fix: clang-format-14 -i FILE.
+git ls-files -z '*.cc' '*.h' '*.cpp' '*.hpp' | xargs -0 clang-format-14 --dry-run -Werror
 
 section "build (RelWithDebInfo)"
 bash scripts/build.sh
