@@ -5,7 +5,8 @@ set -euo pipefail
 
 PACKAGES=(
   # build
-  cmake g++ make pkg-config
+  cmake g++ make pkg-config ninja-build
+  clang-format-14                            # test.sh's format check (pinned: versions format differently)
   # library
   libisal-dev
   # walctl

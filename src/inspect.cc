@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <memory>
 
+#include "src/format.h"
 #include "src/mutants.h"
 #include "src/proto.h"
 #include "src/record_reader.h"
@@ -95,7 +96,7 @@ std::string DecodeBody(ScannedRecord* r) {
 class ScanEnds final : public RecordDecoder::EndSink {
  public:
   ScanEnds(ScanReporter* reporter, const SegmentStream& stream, const ScanOptions& scan, size_t chunk)
-      : reporter_(reporter), stream_(stream), scan_(scan), chunk_(std::max<size_t>(chunk, 4096)) {}
+      : reporter_(reporter), stream_(stream), scan_(scan), chunk_(std::max<size_t>(chunk, kPageBytes)) {}
 
   void SegmentEnded(const SegmentEnd& e) override {
     SegmentEnd end = e;

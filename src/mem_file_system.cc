@@ -28,6 +28,7 @@
 #include <utility>
 
 #include "src/errno_status.h"
+#include "src/format.h"
 
 namespace wal {
 
@@ -35,16 +36,16 @@ namespace {
 
 using internal::ErrnoStatus;
 
-constexpr uint64_t kPageSize = 4096;
-constexpr uint64_t kSectorSize = 512;
+using internal::kPageBytes;
+using internal::kSectorBytes;
 // Files larger than this are refused (EFBIG) so that a stray huge offset
 // fails instead of allocating a page table the size of the address space.
 constexpr uint64_t kMaxFileSize = uint64_t{1} << 36;
 
-using Page = std::array<std::byte, kPageSize>;
+using Page = std::array<std::byte, kPageBytes>;
 using PagePtr = std::shared_ptr<Page>;
 
-uint64_t PagesFor(uint64_t size) { return (size + kPageSize - 1) / kPageSize; }
+uint64_t PagesFor(uint64_t size) { return (size + kPageBytes - 1) / kPageBytes; }
 
 // The bytes of one file. Invariants: pages_.size() == PagesFor(size_), and
 // bytes of the last page at or past size_ are zero (so growing never has to
@@ -55,8 +56,8 @@ class Image {
   uint64_t page_count() const { return pages_.size(); }
 
   std::byte ByteAt(uint64_t pos) const {
-    const PagePtr& p = pages_[pos / kPageSize];
-    return p ? (*p)[pos % kPageSize] : std::byte{0};
+    const PagePtr& p = pages_[pos / kPageBytes];
+    return p ? (*p)[pos % kPageBytes] : std::byte{0};
   }
 
   size_t Read(uint64_t offset, std::span<std::byte> out) const {
@@ -65,9 +66,9 @@ class Image {
     uint64_t done = 0;
     while (done < n) {
       uint64_t pos = offset + done;
-      uint64_t in_page = pos % kPageSize;
-      uint64_t chunk = std::min(n - done, kPageSize - in_page);
-      const PagePtr& p = pages_[pos / kPageSize];
+      uint64_t in_page = pos % kPageBytes;
+      uint64_t chunk = std::min(n - done, kPageBytes - in_page);
+      const PagePtr& p = pages_[pos / kPageBytes];
       if (p) {
         std::memcpy(out.data() + done, p->data() + in_page, chunk);
       } else {
@@ -85,23 +86,23 @@ class Image {
     uint64_t done = 0;
     while (done < data.size()) {
       uint64_t pos = offset + done;
-      uint64_t in_page = pos % kPageSize;
-      uint64_t chunk = std::min<uint64_t>(data.size() - done, kPageSize - in_page);
-      std::memcpy(MutablePage(pos / kPageSize).data() + in_page, data.data() + done, chunk);
+      uint64_t in_page = pos % kPageBytes;
+      uint64_t chunk = std::min<uint64_t>(data.size() - done, kPageBytes - in_page);
+      std::memcpy(MutablePage(pos / kPageBytes).data() + in_page, data.data() + done, chunk);
       done += chunk;
     }
   }
 
   void Resize(uint64_t size) {
-    if (size < size_ && size % kPageSize != 0) {
+    if (size < size_ && size % kPageBytes != 0) {
       // Keep the "zeros past the end" invariant for the new last page.
-      const PagePtr& last = pages_[size / kPageSize];
+      const PagePtr& last = pages_[size / kPageBytes];
       if (last) {
-        uint64_t from = size % kPageSize;
-        uint64_t to = std::min(kPageSize, size_ - size / kPageSize * kPageSize);
+        uint64_t from = size % kPageBytes;
+        uint64_t to = std::min(kPageBytes, size_ - size / kPageBytes * kPageBytes);
         bool dirty = false;
         for (uint64_t i = from; i < to && !dirty; ++i) dirty = (*last)[i] != std::byte{0};
-        if (dirty) std::memset(MutablePage(size / kPageSize).data() + from, 0, kPageSize - from);
+        if (dirty) std::memset(MutablePage(size / kPageBytes).data() + from, 0, kPageBytes - from);
       }
     }
     pages_.resize(PagesFor(size));
@@ -113,10 +114,10 @@ class Image {
   void CopyFrom(const Image& src, uint64_t begin, uint64_t end) {
     uint64_t pos = begin;
     while (pos < end) {
-      uint64_t index = pos / kPageSize;
-      uint64_t in_page = pos % kPageSize;
-      uint64_t chunk = std::min(end - pos, kPageSize - in_page);
-      if (chunk == kPageSize) {
+      uint64_t index = pos / kPageBytes;
+      uint64_t in_page = pos % kPageBytes;
+      uint64_t chunk = std::min(end - pos, kPageBytes - in_page);
+      if (chunk == kPageBytes) {
         pages_[index] = src.pages_[index];
       } else {
         Page& dst = MutablePage(index);
@@ -129,7 +130,7 @@ class Image {
   // Overwrites [begin, end) (end <= size()) with bytes from `next`.
   template <class Gen>
   void Fill(uint64_t begin, uint64_t end, Gen&& next) {
-    for (uint64_t pos = begin; pos < end; ++pos) MutablePage(pos / kPageSize)[pos % kPageSize] = next();
+    for (uint64_t pos = begin; pos < end; ++pos) MutablePage(pos / kPageBytes)[pos % kPageBytes] = next();
   }
 
   // Becomes `src` while reusing this image's pointers outside the page range
@@ -150,8 +151,8 @@ class Image {
     uint64_t last_end = 0;
     for (uint64_t index = 0; index < PagesFor(common); ++index) {
       if (a.pages_[index] == b.pages_[index]) continue;  // shared page: equal
-      uint64_t from = index * kPageSize;
-      uint64_t to = std::min(common, from + kPageSize);
+      uint64_t from = index * kPageBytes;
+      uint64_t to = std::min(common, from + kPageBytes);
       for (uint64_t pos = from; pos < to; ++pos) {
         if (a.ByteAt(pos) != b.ByteAt(pos)) {
           if (!found) first = pos;
@@ -196,7 +197,7 @@ struct Inode {
   Inode(bool dir, uint32_t m) : is_dir(dir), mode(m) {}
 
   void MarkDirty(uint64_t begin_byte, uint64_t end_byte) {
-    dirty_lo = std::min(dirty_lo, begin_byte / kPageSize);
+    dirty_lo = std::min(dirty_lo, begin_byte / kPageBytes);
     dirty_hi = std::max(dirty_hi, PagesFor(end_byte));
   }
   void ClearDirty() {
@@ -451,9 +452,9 @@ void MemFsState::RecoverFile(Inode& file, const std::string& path, const CrashPo
     if (kept_end > first) result.CopyFrom(live, first, kept_end);
   }
   if (policy.mode == CrashMode::kTearLastSector && kept_end > first) {
-    uint64_t sector = (kept_end - 1) / kSectorSize * kSectorSize;
+    uint64_t sector = (kept_end - 1) / kSectorBytes * kSectorBytes;
     uint64_t tear_begin = std::max(sector, first);
-    uint64_t tear_end = std::min(sector + kSectorSize, result.size());
+    uint64_t tear_end = std::min(sector + kSectorBytes, result.size());
     if (policy.tear_with_zeros) {
       result.Fill(tear_begin, tear_end, [] { return std::byte{0}; });
     } else {
@@ -463,12 +464,12 @@ void MemFsState::RecoverFile(Inode& file, const std::string& path, const CrashPo
   if (policy.mode == CrashMode::kReorderHole && kept_end > first) {
     // Writeback persisted a later page but not an earlier one (ALICE, etcd
     // #6378): one sector of the kept unsynced range reads as it was before.
-    uint64_t first_sector = first / kSectorSize;
-    uint64_t last_sector = (kept_end - 1) / kSectorSize;
-    uint64_t sector = (first_sector + SplitMix64(rng) % (last_sector - first_sector + 1)) * kSectorSize;
-    if (policy.hole_at) sector = *policy.hole_at / kSectorSize * kSectorSize;
+    uint64_t first_sector = first / kSectorBytes;
+    uint64_t last_sector = (kept_end - 1) / kSectorBytes;
+    uint64_t sector = (first_sector + SplitMix64(rng) % (last_sector - first_sector + 1)) * kSectorBytes;
+    if (policy.hole_at) sector = *policy.hole_at / kSectorBytes * kSectorBytes;
     uint64_t hole_begin = std::max(sector, first);
-    uint64_t hole_end = std::min(sector + kSectorSize, kept_end);
+    uint64_t hole_end = std::min(sector + kSectorBytes, kept_end);
     if (hole_end > hole_begin) {
       if (hole_begin < durable.size())
         result.CopyFrom(durable, hole_begin, std::min(hole_end, durable.size()));

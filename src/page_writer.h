@@ -12,14 +12,13 @@
 #include <cstdint>
 #include <memory>
 
+#include "src/format.h"
 #include "wal/file_system.h"
 
 namespace wal::internal {
 
 class PageWriter {
  public:
-  static constexpr size_t kPageBytes = 4096;
-
   // `file` must outlive this object. Writes start at `offset`.
   PageWriter(File* file, uint64_t offset, size_t watermark_bytes);
   PageWriter(const PageWriter&) = delete;

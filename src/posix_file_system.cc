@@ -22,12 +22,14 @@
 
 namespace wal {
 
+#ifdef WAL_ENABLE_MUTANTS
 namespace internal {
 PosixSyscalls& Syscalls() {
-  static PosixSyscalls table = {::pread, ::pwrite, ::fdatasync, ::fallocate, ::ftruncate};
+  static PosixSyscalls table = kPosixSyscalls;
   return table;
 }
 }  // namespace internal
+#endif
 
 namespace {
 

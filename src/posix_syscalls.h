@@ -1,11 +1,14 @@
 // The system calls the POSIX file system makes, through a table of function
 // pointers so tests can inject EINTR, short reads/writes, ENOSPC and EIO
-// into the real implementation (SQLite's aSyscall pattern). Production code
-// never changes the table.
+// into the real implementation (SQLite's aSyscall pattern). Only the
+// test-only build (wal_testing, WAL_ENABLE_MUTANTS) can change the table; in
+// the installed library it is a constant.
 #ifndef WAL_SRC_POSIX_SYSCALLS_H_
 #define WAL_SRC_POSIX_SYSCALLS_H_
 
+#include <fcntl.h>
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstddef>
 
@@ -19,8 +22,14 @@ struct PosixSyscalls {
   int (*ftruncate)(int fd, off_t len);
 };
 
+inline constexpr PosixSyscalls kPosixSyscalls = {::pread, ::pwrite, ::fdatasync, ::fallocate, ::ftruncate};
+
+#ifdef WAL_ENABLE_MUTANTS
 // The table in use. Tests may replace entries and must restore them.
 PosixSyscalls& Syscalls();
+#else
+inline const PosixSyscalls& Syscalls() { return kPosixSyscalls; }
+#endif
 
 }  // namespace wal::internal
 

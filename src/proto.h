@@ -13,6 +13,7 @@
 #include <string>
 #include <string_view>
 
+#include "src/format.h"
 #include "wal/status.h"
 #include "wal/types.h"
 
@@ -78,9 +79,10 @@ Status DecodeSnapshot(std::string_view bytes, Snapshot* out);
 
 // ---- frames (v3.0+): 8-byte little-endian length word, top byte 0x80|pad
 // when pad != 0, record bytes, then pad zero bytes to an 8-byte boundary.
-inline constexpr size_t kFrameHeaderBytes = 8;
 inline constexpr uint64_t kFrameLengthMask = 0x00FF'FFFF'FFFF'FFFFull;
-inline constexpr size_t PadBytes(size_t len) { return (8 - len % 8) % 8; }
+inline constexpr size_t PadBytes(size_t len) {
+  return (kFrameAlignBytes - len % kFrameAlignBytes) % kFrameAlignBytes;
+}
 inline constexpr uint64_t EncodeFrameWord(uint64_t len) {
   uint64_t pad = PadBytes(len);
   return pad == 0 ? len : len | ((0x80 | pad) << 56);
@@ -95,7 +97,6 @@ inline constexpr FrameSize DecodeFrameWord(uint64_t word) {
   uint64_t pad = (word >> 63) ? (word >> 56) & 7 : 0;
   return {word & kFrameLengthMask, pad};
 }
-static_assert(512 % 8 == 0, "a length word must never straddle a 512-byte sector");
 
 }  // namespace wal::internal
 

@@ -9,12 +9,14 @@
 #include <string>
 #include <utility>
 
+#include "src/format.h"
+
 namespace wal {
 
 namespace {
 
 constexpr size_t kMaxBlockBytes = size_t{64} << 20;
-constexpr size_t kPageBytes = 4096;
+using internal::kPageBytes;  // the arena allocates whole pages
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 
 size_t RoundUp(size_t n, size_t unit) { return (n + unit - 1) / unit * unit; }

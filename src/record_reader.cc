@@ -5,16 +5,13 @@
 
 #include "src/coding.h"
 #include "src/crc32c.h"
+#include "src/format.h"
 #include "src/mutants.h"
 
 namespace wal::internal {
 
-namespace {
-constexpr uint64_t kSectorBytes = 512;  // etcd's minSectorSize
-}
-
 RecordDecoder::RecordDecoder(std::vector<SegmentInput> inputs, size_t chunk_bytes, TornWriteRule rule)
-    : inputs_(std::move(inputs)), chunk_bytes_(std::max<size_t>(chunk_bytes, 4096)), rule_(rule) {}
+    : inputs_(std::move(inputs)), chunk_bytes_(std::max<size_t>(chunk_bytes, kPageBytes)), rule_(rule) {}
 
 const std::string& RecordDecoder::segment_name() const {
   static const std::string kNone = "<none>";

@@ -48,7 +48,7 @@ uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<Seg
   {
     // Only the first record's type is needed: one small read, not a whole
     // read chunk (1 MiB by default) on every open.
-    constexpr size_t kProbeBytes = 4096;
+    constexpr size_t kProbeBytes = kPageBytes;
     RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, kProbeBytes, TornWriteRule::kEtcd);
     RecordView rec;
     auto r = probe.Next(&rec);

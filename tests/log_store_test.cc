@@ -20,6 +20,10 @@
 #include "wal/mem_file_system.h"
 #include "wal/wal.h"
 
+#ifndef WAL_ENABLE_MUTANTS
+#error "the mutant tests need the mutant switches: link wal_testing, not wal"
+#endif
+
 namespace wal {
 namespace {
 
@@ -249,7 +253,6 @@ TEST(InstalledSnapshot, ResultIsCutAtATermDecrease) {
   EXPECT_EQ(all->entries, Ents(2, 5, 3));
 }
 
-#ifdef WAL_ENABLE_MUTANTS
 // Each reading rule, switched off, returns the stale entries again: the
 // tests above kill these mutants on every run (no seed involved).
 TEST(ReadingRuleMutants, EachRuleIsNeeded) {
@@ -284,7 +287,6 @@ TEST(ReadingRuleMutants, EachRuleIsNeeded) {
     EXPECT_FALSE(got.empty()) << "the mutant returned no stale entries: the rule is not what removes them";
   }
 }
-#endif
 
 // ---- Purge -----------------------------------------------------------------
 
@@ -400,7 +402,6 @@ TEST(Purge, RemovalsSurviveAPowerLoss) {
   EXPECT_EQ(SegmentNames(fs), std::vector<std::string>(before.end() - 2, before.end()));
 }
 
-#ifdef WAL_ENABLE_MUTANTS
 TEST(Purge, MutantWithoutDirectorySyncIsCaught) {
   MemFileSystem fs;
   const Options o = MemOptions(&fs);
@@ -413,7 +414,6 @@ TEST(Purge, MutantWithoutDirectorySyncIsCaught) {
   fs.SimulateCrash(CrashPolicy{CrashMode::kDropUnsynced, 1});
   EXPECT_EQ(SegmentNames(fs), before) << "without the sync the removals are not durable";
 }
-#endif
 
 // On the real file system, a lock held by another process stops the purge.
 TEST(Purge, StopsAtASegmentLockedByAnotherProcess) {

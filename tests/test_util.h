@@ -2,7 +2,6 @@
 #ifndef WAL_TESTS_TEST_UTIL_H_
 #define WAL_TESTS_TEST_UTIL_H_
 
-#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <cstdint>
@@ -13,6 +12,8 @@
 #include <random>
 #include <sstream>
 #include <string>
+
+#include <gtest/gtest.h>
 
 #include "wal/file_system.h"
 

@@ -370,7 +370,7 @@ inline Result<ReadAllResult> ReadOnlyReadAll(const std::string& dir, const Snaps
 
 // Wraps a FileSystem; before each operation asks `hook(op, path)`: a non-OK
 // answer is returned instead of doing the operation. Counts operations.
-class FaultInjectionFileSystem final : public FileSystem {
+class FaultInjectionFileSystem final : public FileSystemWrapper {
  public:
   enum class Op {
     kOpen,
@@ -394,7 +394,7 @@ class FaultInjectionFileSystem final : public FileSystem {
   };
   using Hook = std::function<Status(Op, const std::string&)>;
 
-  explicit FaultInjectionFileSystem(FileSystem* base = FileSystem::Default()) : base_(base) {}
+  explicit FaultInjectionFileSystem(FileSystem* base = FileSystem::Default()) : FileSystemWrapper(base) {}
 
   void SetHook(Hook h) {
     std::lock_guard<std::mutex> l(mu_);
@@ -411,81 +411,78 @@ class FaultInjectionFileSystem final : public FileSystem {
   Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) override;
   Result<std::vector<std::string>> ListDir(const std::string& dir) override {
     WAL_RETURN_IF_ERROR(Check(Op::kListDir, dir));
-    return base_->ListDir(dir);
+    return FileSystemWrapper::ListDir(dir);
   }
   Result<FileInfo> Stat(const std::string& path) override {
     WAL_RETURN_IF_ERROR(Check(Op::kStat, path));
-    return base_->Stat(path);
+    return FileSystemWrapper::Stat(path);
   }
   Status CreateDir(const std::string& path, uint32_t mode) override {
     WAL_RETURN_IF_ERROR(Check(Op::kCreateDir, path));
-    return base_->CreateDir(path, mode);
+    return FileSystemWrapper::CreateDir(path, mode);
   }
   Status RemoveFile(const std::string& path) override {
     WAL_RETURN_IF_ERROR(Check(Op::kRemoveFile, path));
-    return base_->RemoveFile(path);
+    return FileSystemWrapper::RemoveFile(path);
   }
   Status RemoveDir(const std::string& path) override {
     WAL_RETURN_IF_ERROR(Check(Op::kRemoveDir, path));
-    return base_->RemoveDir(path);
+    return FileSystemWrapper::RemoveDir(path);
   }
   Status Rename(const std::string& from, const std::string& to) override {
     WAL_RETURN_IF_ERROR(Check(Op::kRename, to));
-    return base_->Rename(from, to);
+    return FileSystemWrapper::Rename(from, to);
   }
   Status SyncDir(const std::string& dir) override {
     WAL_RETURN_IF_ERROR(Check(Op::kSyncDir, dir));
-    return base_->SyncDir(dir);
+    return FileSystemWrapper::SyncDir(dir);
   }
 
  private:
-  class FaultFile final : public File {
+  class FaultFile final : public FileWrapper {
    public:
-    FaultFile(FaultInjectionFileSystem* fs, std::unique_ptr<File> f) : fs_(fs), f_(std::move(f)) {}
-    const std::string& path() const override { return f_->path(); }
+    FaultFile(FaultInjectionFileSystem* fs, std::unique_ptr<File> f) : FileWrapper(std::move(f)), fs_(fs) {}
     Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kRead, path()));
-      return f_->ReadAt(offset, out);
+      return FileWrapper::ReadAt(offset, out);
     }
     Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kWrite, path()));
-      return f_->WriteAt(offset, data);
+      return FileWrapper::WriteAt(offset, data);
     }
     Result<uint64_t> Size() override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kSize, path()));
-      return f_->Size();
+      return FileWrapper::Size();
     }
     Status Truncate(uint64_t size) override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kTruncate, path()));
-      return f_->Truncate(size);
+      return FileWrapper::Truncate(size);
     }
     Status Allocate(uint64_t size) override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kAllocate, path()));
-      return f_->Allocate(size);
+      return FileWrapper::Allocate(size);
     }
     Status Sync() override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kSync, path()));
-      return f_->Sync();
+      return FileWrapper::Sync();
     }
     Status TryLock() override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kTryLock, path()));
-      return f_->TryLock();
+      return FileWrapper::TryLock();
     }
     Status Lock() override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kLock, path()));
-      return f_->Lock();
+      return FileWrapper::Lock();
     }
     Status Close() override {
       fs_->Check(Op::kClose, path()).IgnoreError();  // closing always happens
-      return f_->Close();
+      return FileWrapper::Close();
     }
 
    private:
     FaultInjectionFileSystem* fs_;
-    std::unique_ptr<File> f_;
   };
 
-  FileSystem* base_;
   std::mutex mu_;
   Hook hook_;
   std::atomic<int> counts_[static_cast<int>(Op::kCount)] = {};
@@ -494,7 +491,7 @@ class FaultInjectionFileSystem final : public FileSystem {
 inline Result<std::unique_ptr<File>> FaultInjectionFileSystem::Open(const std::string& path,
                                                                     const OpenOptions& options) {
   WAL_RETURN_IF_ERROR(Check(Op::kOpen, path));
-  WAL_ASSIGN_OR_RETURN(auto f, base_->Open(path, options));
+  WAL_ASSIGN_OR_RETURN(auto f, FileSystemWrapper::Open(path, options));
   return std::unique_ptr<File>(new FaultFile(this, std::move(f)));
 }
 

@@ -50,29 +50,17 @@ void Progress::Finish() {
 
 namespace {
 
-class ProgressFile final : public wal::File {
+class ProgressFile final : public wal::FileWrapper {
  public:
   ProgressFile(std::unique_ptr<wal::File> base, Progress* progress)
-      : base_(std::move(base)), progress_(progress) {}
-  const std::string& path() const override { return base_->path(); }
+      : FileWrapper(std::move(base)), progress_(progress) {}
   wal::Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) override {
-    auto n = base_->ReadAt(offset, out);
+    auto n = FileWrapper::ReadAt(offset, out);
     if (n.has_value()) progress_->Add(*n);
     return n;
   }
-  wal::Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
-    return base_->WriteAt(offset, data);
-  }
-  wal::Result<uint64_t> Size() override { return base_->Size(); }
-  wal::Status Truncate(uint64_t size) override { return base_->Truncate(size); }
-  wal::Status Allocate(uint64_t size) override { return base_->Allocate(size); }
-  wal::Status Sync() override { return base_->Sync(); }
-  wal::Status TryLock() override { return base_->TryLock(); }
-  wal::Status Lock() override { return base_->Lock(); }
-  wal::Status Close() override { return base_->Close(); }
 
  private:
-  std::unique_ptr<wal::File> base_;
   Progress* progress_;
 };
 
@@ -80,7 +68,7 @@ class ProgressFile final : public wal::File {
 
 wal::Result<std::unique_ptr<wal::File>> ProgressFileSystem::Open(const std::string& path,
                                                                  const wal::OpenOptions& options) {
-  WAL_ASSIGN_OR_RETURN(auto f, base_->Open(path, options));
+  WAL_ASSIGN_OR_RETURN(auto f, FileSystemWrapper::Open(path, options));
   return std::unique_ptr<wal::File>(std::make_unique<ProgressFile>(std::move(f), progress_));
 }
 

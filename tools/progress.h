@@ -46,28 +46,15 @@ class Progress {
 
 // Forwards every call to `base`; bytes returned by File::ReadAt are added to
 // `progress`. Lets library calls (ReadAll, Verify) drive the bar.
-class ProgressFileSystem final : public wal::FileSystem {
+class ProgressFileSystem final : public wal::FileSystemWrapper {
  public:
-  ProgressFileSystem(wal::FileSystem* base, Progress* progress) : base_(base), progress_(progress) {}
+  ProgressFileSystem(wal::FileSystem* base, Progress* progress)
+      : FileSystemWrapper(base), progress_(progress) {}
 
   wal::Result<std::unique_ptr<wal::File>> Open(const std::string& path,
                                                const wal::OpenOptions& options) override;
-  wal::Result<std::vector<std::string>> ListDir(const std::string& dir) override {
-    return base_->ListDir(dir);
-  }
-  wal::Result<wal::FileInfo> Stat(const std::string& path) override { return base_->Stat(path); }
-  wal::Status CreateDir(const std::string& path, uint32_t mode) override {
-    return base_->CreateDir(path, mode);
-  }
-  wal::Status RemoveFile(const std::string& path) override { return base_->RemoveFile(path); }
-  wal::Status RemoveDir(const std::string& path) override { return base_->RemoveDir(path); }
-  wal::Status Rename(const std::string& from, const std::string& to) override {
-    return base_->Rename(from, to);
-  }
-  wal::Status SyncDir(const std::string& dir) override { return base_->SyncDir(dir); }
 
  private:
-  wal::FileSystem* base_;
   Progress* progress_;
 };
 

@@ -13,6 +13,7 @@
 #include <memory>
 #include <span>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "wal/status.h"
@@ -90,6 +91,59 @@ class FileSystem {
 
   // The POSIX file system; owned by the library, lives forever.
   static FileSystem* Default();
+};
+
+// Wrappers that forward every call to a target (LevelDB's EnvWrapper):
+// subclass one and override only the calls you want to change, so a new
+// virtual added here needs no edit in the wrappers built on them.
+//
+// FileWrapper owns its target; FileSystemWrapper does not (the target must
+// outlive it). FileSystemWrapper::Open returns the target's file unwrapped:
+// override Open to wrap files too.
+class FileWrapper : public File {
+ public:
+  explicit FileWrapper(std::unique_ptr<File> target) : target_(std::move(target)) {}
+
+  File* target() const { return target_.get(); }
+
+  const std::string& path() const override { return target_->path(); }
+  Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) override {
+    return target_->ReadAt(offset, out);
+  }
+  Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
+    return target_->WriteAt(offset, data);
+  }
+  Result<uint64_t> Size() override { return target_->Size(); }
+  Status Truncate(uint64_t size) override { return target_->Truncate(size); }
+  Status Allocate(uint64_t size) override { return target_->Allocate(size); }
+  Status Sync() override { return target_->Sync(); }
+  Status TryLock() override { return target_->TryLock(); }
+  Status Lock() override { return target_->Lock(); }
+  Status Close() override { return target_->Close(); }
+
+ private:
+  std::unique_ptr<File> target_;
+};
+
+class FileSystemWrapper : public FileSystem {
+ public:
+  explicit FileSystemWrapper(FileSystem* target) : target_(target) {}
+
+  FileSystem* target() const { return target_; }
+
+  Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) override {
+    return target_->Open(path, options);
+  }
+  Result<std::vector<std::string>> ListDir(const std::string& dir) override { return target_->ListDir(dir); }
+  Result<FileInfo> Stat(const std::string& path) override { return target_->Stat(path); }
+  Status CreateDir(const std::string& path, uint32_t mode) override { return target_->CreateDir(path, mode); }
+  Status RemoveFile(const std::string& path) override { return target_->RemoveFile(path); }
+  Status RemoveDir(const std::string& path) override { return target_->RemoveDir(path); }
+  Status Rename(const std::string& from, const std::string& to) override { return target_->Rename(from, to); }
+  Status SyncDir(const std::string& dir) override { return target_->SyncDir(dir); }
+
+ private:
+  FileSystem* target_;
 };
 
 // Helpers built on the interface.

@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include "src/coding.h"
+#include "src/format.h"
 #include "src/proto.h"
 #include "tests/test_util.h"
 #include "wal/mem_file_system.h"
@@ -30,7 +31,7 @@ using WriteOp = std::pair<uint64_t, uint64_t>;  // (offset, length)
 // whole pages straight through, buffer the rest.
 class EtcdPageWriterModel {
  public:
-  static constexpr uint64_t kPage = 4096, kWatermark = 128 * 1024;
+  static constexpr uint64_t kPage = internal::kPageBytes, kWatermark = 128 * 1024;  // etcd defaultBufferBytes
   void Write(uint64_t n) {
     if (buffered_ + n <= kWatermark) {
       buffered_ += n;

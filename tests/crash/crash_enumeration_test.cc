@@ -54,6 +54,7 @@
 
 #include <gtest/gtest.h>
 
+#include "src/format.h"
 #include "src/mutants.h"
 #include "src/proto.h"
 #include "src/record_reader.h"
@@ -63,7 +64,7 @@
 #include "wal/wal.h"
 
 #ifndef WAL_ENABLE_MUTANTS
-#error "the crash tests need the mutant switches: configure with -DWAL_ENABLE_MUTANTS=ON"
+#error "the crash tests need the mutant switches: link wal_testing, not wal"
 #endif
 
 namespace wal {
@@ -629,7 +630,7 @@ void AddRecordEnds(MemFileSystem* fs, const std::string& path, std::set<uint64_t
 std::vector<CrashPolicy> DeterministicPolicies(MemFileSystem* fs, const std::vector<UnsyncedRange>& ranges,
                                                std::set<uint64_t> write_ends, uint64_t seed) {
   for (const auto& r : ranges) AddRecordEnds(fs, r.path, &write_ends);
-  constexpr uint64_t kSector = 512;
+  constexpr uint64_t kSector = internal::kSectorBytes;
   std::vector<CrashPolicy> p;
   p.push_back({CrashMode::kDropUnsynced, seed, false, {}, {}});
   p.push_back({CrashMode::kKeepAll, seed, false, {}, {}});
