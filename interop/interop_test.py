@@ -24,6 +24,13 @@ TEST is one of
                      WAL_INTEROP_ALL_TRUNCATIONS=1 all 512 truncations
   etcd-server   a real etcd (/usr/bin/etcd) writes a WAL on loopback; both
                 read it
+  walctl-headless  (--walctl BIN) etcd builds the headless tail (Repair to
+                nothing, Open + Save); walctl verify / repair --dry-run /
+                repair and wal::Repair agree on it and on damaged variants
+  walctl-random (--walctl BIN) seeded damage of etcd-written logs: walctl
+                verify never looser than wal::Verify, walctl repair = wal::Repair
+                (files), walctl dump = ReadAll; options --workloads N
+                --truncation-step S; env WAL_INTEROP_SEED / _BASE_SEED
 
 Prints each mismatch with its seed, then the counts and
 `interop: N passed, M failed`; exits non-zero on any failure. Differences
@@ -1193,6 +1200,9 @@ def main():
     secs = time.time() - start
     c = h.counts
     muts = ", ".join("%d %s" % (c[k], k.split(":")[1]) for k in sorted(c) if k.startswith("mutations:"))
+    extra = ["%s: %d" % (k, c[k]) for k in sorted(c) if k != "workloads" and not k.startswith("mutations")]
+    if extra:
+        print("interop: " + "; ".join(extra))
     print("interop[%s]: %d workloads, %d mutations%s; %.1f s" % (
         name, c["workloads"], c["mutations"], (" (%s)" % muts) if muts else "", secs))
     if h.rules:

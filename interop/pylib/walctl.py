@@ -163,10 +163,13 @@ def named_paths(text, d):
 # -- the library's side ------------------------------------------------------
 
 def library_verdict(ours, d, scratch, snap=(0, 0)):
-    """(verdict, repaired dir, details) from the library alone, through
+    """(verdict, Repair's action, repaired dir, details) from the library
+    alone, through
     wal_interop: ok = Verify and read-mode ReadAll succeed and Repair changes
     nothing; repairable = Repair says true, changes the log, and Verify and
-    ReadAll succeed after it; not-repairable otherwise. `repaired dir` is a
+    ReadAll succeed after it; not-repairable otherwise. The action is what
+    wal::Repair did (refuse: false; cut: true and the log changed; nothing:
+    true and unchanged); it does not depend on snap. `repaired dir` is a
     copy of d that wal_interop repair repaired (under scratch)."""
     v = ours.verify(d, snap)
     rd = ours.read(d, "read", snap)
@@ -186,7 +189,8 @@ def library_verdict(ours, d, scratch, snap=(0, 0)):
         verdict = NOT_REPAIRABLE
     detail = "Verify=%s ReadAll=%s Repair=%s changed=%s after: Verify=%s ReadAll=%s" % (
         _cls(v), _cls(rd), rr.get("repaired"), changed, _cls(v2), _cls(rd2))
-    return verdict, rep, detail
+    action = "refuse" if not rr.get("repaired") else "cut" if changed else "nothing"
+    return verdict, action, rep, detail
 
 
 def _cls(out):
@@ -227,7 +231,7 @@ class Checks:
         names = tools.wal_names(d)
         last = os.path.join(d, names[-1]) if names else None
         orig = tools.dir_state(d)
-        lib, lib_dir, lib_detail = library_verdict(self.ours, d, scratch, snap)
+        lib, lib_action, lib_dir, lib_detail = library_verdict(self.ours, d, scratch, snap)
 
         vr = self.wc.verify(d, snap)
         dry_dir = os.path.join(scratch, "walctl-dry")
@@ -243,6 +247,19 @@ class Checks:
                     "walctl repair": repair_verdict(real, rplan)}
         outputs = ("library: %s\n    walctl verify: %s\n    walctl repair --dry-run: %s\n    walctl repair: %s"
                    % (lib_detail, vr.text(), dry.text(), real.text()))
+        # walctl verify = the library's Verify + ReadAll (+ Repair for
+        # repairable); walctl repair's plan = what wal::Repair did. Whether
+        # the two commands agree with each other depends on snap (a log
+        # purged from below fails verify at {0,0}, repair has nothing to
+        # do); require_same_verdict: all four must say the same.
+        self.expect(label, "walctl verify verdict = library verdict", verdicts["walctl verify"] == lib,
+                    "%s\n    %s" % (verdicts, outputs), keep=d)
+        # (no plan printed, exit 2/3: walctl refused the directory itself,
+        # e.g. no *.wal file left, where wal::Repair fails too)
+        actions = tuple(p["action"] or ("refuse" if r.rc in (2, 3) else None) for p, r in ((dplan, dry), (rplan, real)))
+        self.h.count("verdict:" + lib)
+        self.expect(label, "walctl repair's plan = wal::Repair's action", actions == (lib_action, lib_action),
+                    "dry run %s, real run %s, wal::Repair %s\n    %s" % (actions + (lib_action, outputs)), keep=d)
         if require_same_verdict:
             self.expect(label, "same verdict", len(set(verdicts.values())) == 1,
                         "%s\n    %s" % (verdicts, outputs), keep=d)
@@ -346,6 +363,8 @@ class Checks:
                 "error": None}
         if mine == lib:
             self.h.ok()
+            if tuple(snap) != (0, 0):
+                self.h.count("dump = ReadAll at a snapshot other than {0,0}")
             return True
         return self.expect(label, what, False, "ReadAll %s; walctl dump %s; first difference: %s" % (
             _summary(lib), _summary(mine), _first_diff(lib, mine)), keep=d)
