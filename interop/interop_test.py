@@ -30,7 +30,8 @@ TEST is one of
   walctl-random (--walctl BIN) seeded damage of etcd-written logs: walctl
                 verify never looser than wal::Verify, walctl repair = wal::Repair
                 (files), walctl dump = ReadAll; options --workloads N
-                --truncation-step S; env WAL_INTEROP_SEED / _BASE_SEED
+                --truncation-step S --also-seeds S1,S2; env WAL_INTEROP_SEED /
+                WAL_INTEROP_BASE_SEED
 
 Prints each mismatch with its seed, then the counts and
 `interop: N passed, M failed`; exits non-zero on any failure. Differences
@@ -978,8 +979,11 @@ def test_walctl_random(h):
     single = os.environ.get("WAL_INTEROP_SEED")
     base = int(os.environ.get("WAL_INTEROP_BASE_SEED", "1"))
     seeds = [int(single)] if single is not None else list(range(base, base + a.workloads))
-    print("interop: walctl-random seeds %d..%d (WAL_INTEROP_SEED=S for one, WAL_INTEROP_BASE_SEED=B to shift)"
-          % (seeds[0], seeds[-1]), flush=True)
+    if single is None and a.also_seeds:
+        seeds += [int(x) for x in a.also_seeds.split(",") if int(x) not in seeds]
+    print("interop: walctl-random seeds %s (WAL_INTEROP_SEED=S for one, WAL_INTEROP_BASE_SEED=B to shift)"
+          % ("%d..%d" % (seeds[0], seeds[-1]) if seeds == list(range(seeds[0], seeds[-1] + 1))
+             else ",".join(map(str, seeds))), flush=True)
 
     def check_dir(seed, label, d, snaps, scratch):
         failed0 = wc.failures()
@@ -1175,6 +1179,7 @@ def main():
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--shard", type=int, default=0)
     p.add_argument("--truncation-step", type=int, default=50)
+    p.add_argument("--also-seeds", default="", help="walctl-random: comma-separated seeds run as well")
     args = p.parse_args()
     ARGS = args
     name = args.test if args.test != "random" else "random shard %d/%d" % (args.shard, args.shards)
