@@ -24,6 +24,14 @@ TEST is one of
                      WAL_INTEROP_ALL_TRUNCATIONS=1 all 512 truncations
   etcd-server   a real etcd (/usr/bin/etcd) writes a WAL on loopback; both
                 read it
+  walctl-headless  (--walctl BIN) etcd builds the headless tail (Repair to
+                nothing, Open + Save); walctl verify / repair --dry-run /
+                repair and wal::Repair agree on it and on damaged variants
+  walctl-random (--walctl BIN) seeded damage of etcd-written logs: walctl
+                verify never looser than wal::Verify, walctl repair = wal::Repair
+                (files), walctl dump = ReadAll; options --workloads N
+                --truncation-step S --also-seeds S1,S2; env WAL_INTEROP_SEED /
+                WAL_INTEROP_BASE_SEED
 
 Prints each mismatch with its seed, then the counts and
 `interop: N passed, M failed`; exits non-zero on any failure. Differences
@@ -51,7 +59,7 @@ import time
 sys.dont_write_bytecode = True  # keep the source tree clean (no __pycache__)
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
-from pylib import equiv, tools, walfmt, workloads  # noqa: E402
+from pylib import equiv, tools, walctl, walfmt, workloads  # noqa: E402
 from pylib.workloads import ent, save  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -824,6 +832,213 @@ def _repro():
 
 
 # ---------------------------------------------------------------------------
+# walctl against the library it reads through (pylib/walctl.py), on logs
+# etcd wrote.
+
+def _walctl_checks(h):
+    if not h.args.walctl or not os.access(h.args.walctl, os.X_OK):
+        raise tools.Fatal("interop: walctl not built (--walctl %s)" % h.args.walctl)
+    return walctl.Checks(h, walctl.Walctl(os.path.abspath(h.args.walctl)), h.ours)
+
+
+def _etcd_run(h, t, name, ops, d):
+    path = os.path.join(t, name + ".jsonl")
+    workloads.write_workload(path, ops)
+    r = h.etcd.run(path, d)
+    if not r.get("ok"):
+        raise tools.Fatal("etcdwal run %s: %s" % (name, r))
+    tools.remove_tmp_files(d)
+    return r
+
+
+def headless_tail_log(h, t):
+    """etcd's own code builds the headless tail: it writes three segments,
+    the last one is torn inside its head (a crash), etcd's Repair cuts that
+    segment to nothing (keeping <seg>.broken), and etcd's Open + ReadAll +
+    Save append to it: the last segment starts with an entry record whose
+    CRC chains from the previous segment, with no crc/metadata record.
+    Returns (dir, last segment name, first index appended there, its
+    bytes, the snapshot saved)."""
+    d = os.path.join(t, "headless")
+    ops = [workloads.create(b"headless-md", 16384)]
+    rnd = random.Random(12)
+    idx = 0
+    for i in range(14):
+        es = [ent(idx + k + 1, 1, rnd.randbytes(rnd.randint(200, 900))) for k in range(5)]
+        idx += 5
+        ops.append(save(es, (1, 1, idx)))
+        if i == 6:
+            snap = (idx - 2, 1)
+            ops.append({"op": "snapshot", "index": snap[0], "term": snap[1]})
+    ops.append({"op": "close"})
+    _etcd_run(h, t, "write", ops, d)
+    names = tools.wal_names(d)
+    if len(names) < 2:
+        raise tools.Fatal("headless: etcd wrote %s, want >= 2 segments" % names)
+    last = names[-1]
+    with open(os.path.join(d, last), "r+b") as f:
+        f.truncate(5)  # torn inside the length word of its crc record
+    r = h.etcd.repair(d)
+    size = os.path.getsize(os.path.join(d, last))
+    if not r.get("repaired") or size != 0 or not os.path.exists(os.path.join(d, last + ".broken")):
+        raise tools.Fatal("headless: etcd repair gave %s, %s is %d bytes" % (r, last, size))
+    first = idx + 1
+    es = [ent(first + k, 2, rnd.randbytes(rnd.randint(200, 900))) for k in range(4)]
+    es2 = [ent(first + 4 + k, 2, rnd.randbytes(rnd.randint(200, 900))) for k in range(3)]
+    _etcd_run(h, t, "append", [{"op": "open", "snap_index": 0, "snap_term": 0, "segment_size": 16384},
+                               save(es, (2, 1, first + 3)), save(es2, (2, 1, first + 6)), {"op": "close"}], d)
+    if tools.wal_names(d) != names:
+        raise tools.Fatal("headless: etcd's append cut a new segment: %s" % tools.wal_names(d))
+    data = tools.read_file(os.path.join(d, last))
+    if data[8:10] != b"\x08\x02":  # walpb.Record field 1 (type) = 2, entryType
+        raise tools.Fatal("headless: %s does not start with an entry record" % last)
+    return d, last, first, data, snap
+
+
+def test_walctl_headless(h):
+    wc = _walctl_checks(h)
+    h.ours.serve = True
+    t = h.tmpdir("headless")
+    d, last, first, data, snap = headless_tail_log(h, t)
+    end = walfmt.data_end(data)
+    frames = list(walfmt.frames(data))
+    print("interop: headless tail: %s holds %d bytes, %d frames, entries from %d; etcd: verify=%s repair=%s"
+          % (last, len(data), len(frames), first, h.etcd.verify(d, (0, 0)),
+             h.etcd.repair(_copy(d, os.path.join(t, "etcd-repair")))), flush=True)
+
+    def variant(name, fn):
+        v = os.path.join(t, name)
+        tools.copy_dir(d, v)
+        fn(os.path.join(v, last))
+        return v
+
+    def no_broken(p):
+        os.remove(p + ".broken")
+
+    def truncate(at, drop_broken=True):
+        def f(p):
+            if drop_broken:
+                no_broken(p)
+            with open(p, "r+b") as fh:
+                fh.truncate(at)
+        return f
+
+    def zero_from(at):
+        def f(p):
+            no_broken(p)
+            with open(p, "r+b") as fh:
+                fh.seek(at)
+                fh.write(b"\0" * (end - at))
+        return f
+
+    def flip(off):
+        def f(p):
+            no_broken(p)
+            with open(p, "r+b") as fh:
+                fh.seek(off)
+                b = fh.read(1)
+                fh.seek(off)
+                fh.write(bytes([b[0] ^ 0x01]))
+        return f
+
+    second = frames[1][0]
+    last_frame = frames[-1][0]
+    cases = [
+        ("as-etcd-left-it", lambda p: None, walctl.OK),
+        ("without-etcd-broken-copy", no_broken, walctl.OK),
+        ("torn-last-record", truncate(last_frame + 11), walctl.REPAIRABLE),
+        ("torn-last-record-etcd-broken-kept", truncate(last_frame + 11, drop_broken=False), walctl.REPAIRABLE),
+        ("torn-first-record", truncate(13), walctl.REPAIRABLE),
+        ("zeros-from-second-record", zero_from(second), None),
+        ("flipped-bit-in-first-entry", flip(20), walctl.NOT_REPAIRABLE),
+    ]
+    for name, fn, want in cases:
+        v = variant(name, fn)
+        scratch = os.path.join(t, "s-" + name)
+        os.makedirs(scratch)
+        verdicts = wc.repair_agreement("headless " + name, v, scratch, want=want)
+        print("interop: headless %s: %s" % (name, verdicts["library"]), flush=True)
+        for s in ((0, 0), snap):
+            wc.dump_equals_readall("headless " + name, v, s)
+            wc.verify_not_looser("headless " + name, v, s)
+        h.count("workloads")
+    if h.failed == 0 and not h.args.keep:
+        shutil.rmtree(t, ignore_errors=True)
+
+
+def _copy(src, dst):
+    tools.copy_dir(src, dst)
+    return dst
+
+
+def test_walctl_random(h):
+    a = h.args
+    wc = _walctl_checks(h)
+    for drv in (h.etcd, h.ours):
+        drv.serve = True
+    single = os.environ.get("WAL_INTEROP_SEED")
+    base = int(os.environ.get("WAL_INTEROP_BASE_SEED", "1"))
+    seeds = [int(single)] if single is not None else list(range(base, base + a.workloads))
+    if single is None and a.also_seeds:
+        seeds += [int(x) for x in a.also_seeds.split(",") if int(x) not in seeds]
+    print("interop: walctl-random seeds %s (WAL_INTEROP_SEED=S for one, WAL_INTEROP_BASE_SEED=B to shift)"
+          % ("%d..%d" % (seeds[0], seeds[-1]) if seeds == list(range(seeds[0], seeds[-1] + 1))
+             else ",".join(map(str, seeds))), flush=True)
+
+    def check_dir(seed, label, d, snaps, scratch):
+        failed0 = wc.failures()
+        os.makedirs(scratch, exist_ok=True)
+        wc.repair_agreement(label, d, scratch, require_same_verdict=False, snap=snaps[0])
+        for snap in snaps:
+            wc.verify_not_looser(label, d, snap)
+            wc.dump_equals_readall(label, d, snap)
+        if wc.failures() != failed0:
+            print("  reproduce: WAL_INTEROP_SEED=%d %s" % (seed, _walctl_repro()), flush=True)
+
+    def whole(seed):
+        wl = workloads.random_workload(seed)
+        t = h.tmpdir("wrnd-%d" % seed)
+        path = os.path.join(t, "w.jsonl")
+        workloads.write_workload(path, wl.ops)
+        ed = os.path.join(t, "etcd")
+        e = h.etcd.run(path, ed)
+        if not os.path.isdir(ed) or not tools.wal_names(ed):
+            # a workload etcd refuses to start is no WAL to compare
+            h.count("workloads without a WAL")
+            shutil.rmtree(t, ignore_errors=True)
+            return
+        tools.remove_tmp_files(ed)
+        snaps = wl.read_snaps()
+        if len(wl.snaps) > 1 and wl.snaps[1][0] >= 1 << 63:
+            snaps = [wl.snaps[1]] + [s for s in snaps if s != wl.snaps[1]]  # the log starts far up
+        check_dir(seed, "seed=%d unmutated" % seed, ed, snaps, os.path.join(t, "s-base"))
+        h.count("workloads")
+        for i, (desc, kind, apply, _) in enumerate(_mutations(seed, wl, ed, a.truncation_step, False)):
+            md = os.path.join(t, "m%d" % i)
+            tools.copy_dir(ed, md)
+            apply(md)
+            snap0 = wl.snaps[1] if wl.snaps[0] == (0, 0) and len(wl.snaps) > 1 and wl.snaps[1][0] >= 1 << 63 \
+                else (0, 0)
+            snaps = [snap0]
+            extra = [s for s in wl.snaps if s != snap0]
+            if extra:
+                snaps.append(random.Random(seed + i).choice(extra))
+            check_dir(seed, "seed=%d %s" % (seed, desc), md, snaps, os.path.join(t, "s%d" % i))
+            h.count("mutations")
+            h.count("mutations:" + kind)
+            shutil.rmtree(md, ignore_errors=True)
+            shutil.rmtree(os.path.join(t, "s%d" % i), ignore_errors=True)
+        shutil.rmtree(t, ignore_errors=True)
+
+    _for_each(h, seeds, whole)
+
+
+def _walctl_repro():
+    return "python3 %s --etcdwal %s --ours %s --walctl %s walctl-random" % (
+        os.path.abspath(__file__), ARGS.etcdwal, ARGS.ours, ARGS.walctl) if ARGS else ""
+
+
+# ---------------------------------------------------------------------------
 # A real etcd server.
 
 def _free_port():
@@ -941,6 +1156,8 @@ TESTS = {
     "edge-cases": test_edge_cases,
     "random": test_random,
     "etcd-server": test_etcd_server,
+    "walctl-headless": test_walctl_headless,
+    "walctl-random": test_walctl_random,
 }
 
 ARGS = None
@@ -951,6 +1168,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--etcdwal", required=True)
     p.add_argument("--ours", required=True)
+    p.add_argument("--walctl", help="the walctl binary (walctl-headless, walctl-random)")
     p.add_argument("--build-sh")
     p.add_argument("--gocache")
     p.add_argument("--work-dir", default=os.path.join(tempfile.gettempdir(), "wal-interop"))
@@ -961,6 +1179,7 @@ def main():
     p.add_argument("--shards", type=int, default=1)
     p.add_argument("--shard", type=int, default=0)
     p.add_argument("--truncation-step", type=int, default=50)
+    p.add_argument("--also-seeds", default="", help="walctl-random: comma-separated seeds run as well")
     args = p.parse_args()
     ARGS = args
     name = args.test if args.test != "random" else "random shard %d/%d" % (args.shard, args.shards)
@@ -986,6 +1205,9 @@ def main():
     secs = time.time() - start
     c = h.counts
     muts = ", ".join("%d %s" % (c[k], k.split(":")[1]) for k in sorted(c) if k.startswith("mutations:"))
+    extra = ["%s: %d" % (k, c[k]) for k in sorted(c) if k != "workloads" and not k.startswith("mutations")]
+    if extra:
+        print("interop: " + "; ".join(extra))
     print("interop[%s]: %d workloads, %d mutations%s; %.1f s" % (
         name, c["workloads"], c["mutations"], (" (%s)" % muts) if muts else "", secs))
     if h.rules:
