@@ -11,12 +11,17 @@ namespace walctl {
 
 namespace {
 
-constexpr const char* kFooter = R"(Exit codes:
+constexpr const char* kFooter = R"(DIR is a WAL directory or an etcd data dir (walctl reads its member/wal).
+Exit codes:
   0  ok
   1  usage: bad or conflicting flags, or a refused request
-  2  corruption, not a WAL directory, or a failed verify (a torn tail too)
-  3  I/O error, permission denied, or no such directory
-  4  locked: another process holds the WAL's lock
+  2  corruption in synced data: not repairable (replace the member)
+  3  I/O error or permission denied
+  4  locked: another process (a running etcd member?) holds the WAL's lock
+  5  no such file or directory
+  6  not a WAL directory, nor an etcd data dir with member/wal
+  7  no usable snapshot: the snapshot or index asked for cannot be read from
+  8  torn tail: repairable with walctl repair (etcd may repair it itself)
 walctl never modifies a WAL, except `walctl repair` and `walctl purge`
 without --dry-run (and `walctl demo`, which creates its own).)";
 

@@ -24,6 +24,7 @@ struct DumpFlags {
   std::string format = "text";
   std::string data = "auto";
   bool data_given = false;
+  bool snapshot_given = false;
 };
 
 struct Dumped {
@@ -69,9 +70,16 @@ wal::Result<Dumped> ReadWith(const WalDir& d, Progress* progress, OpenFn open) {
   return out;
 }
 
-// ReadAll at a snapshot (OpenForRead).
+// ReadAll at a snapshot (OpenForRead): the one given, else where etcd
+// would start (DefaultStart).
 wal::Result<Dumped> ReadAtSnapshot(const WalDir& d, const DumpFlags& f, Progress* progress) {
-  const wal::Snapshot snap{f.snapshot_index, f.snapshot_term};
+  wal::Snapshot snap{f.snapshot_index, f.snapshot_term};
+  if (!f.snapshot_given) {
+    WAL_ASSIGN_OR_RETURN(StartPoint start, DefaultStart(d));
+    snap = start.snap;
+  }
+  // The library selects the same segments; this names a failure for the operator.
+  WAL_RETURN_IF_ERROR(SelectFrom(d, snap.index).error());
   return ReadWith(d, progress, [&](const wal::Options& o) { return wal::WAL::OpenForRead(d.dir, snap, o); });
 }
 
@@ -128,10 +136,16 @@ int RunDump(const DumpFlags& f) {
   }
   auto d = InspectWalDir(f.dir);
   if (!d.has_value()) return ReportFailure(d.error(), json);
+  WarnIfLocked(*d);
   Progress progress("dump", d->total_bytes);
   auto dumped = f.use_at_index ? ReadFromIndex(*d, f, &progress) : ReadAtSnapshot(*d, f, &progress);
   progress.Finish();
-  if (!dumped.has_value()) return ReportFailure(dumped.error(), json);
+  if (!dumped.has_value()) {
+    const int rc = ReportFailure(dumped.error(), json);
+    // Every log holds the {0,0} snapshot record: missing, the log is damaged.
+    const bool zero = !f.use_at_index && !f.snapshot_given;
+    return zero && dumped.error().code() == wal::StatusCode::kSnapshotNotFound ? kExitCorrupt : rc;
+  }
   WarnIfTornTail(*d);
   Output out;
   if (json)
@@ -148,11 +162,13 @@ Command AddDumpCommand(CLI::App& parent) {
   auto f = std::make_shared<DumpFlags>();
   CLI::App* app = parent.add_subcommand(
       "dump",
-      "Print what ReadAll returns: metadata, hard state and entries.\n"
-      "Default: from snapshot {0,0} (the whole log). --snapshot-index/--snapshot-term read\n"
-      "from a snapshot record (as etcd does at restart); --at-index N returns the entries\n"
-      "from index N on, inclusive (the seed's OpenAtIndex), read-only.");
-  app->add_option("DIR", f->dir, "WAL directory")->required();
+      "Print the log's metadata, last hard state and entries, as etcd reads them when it\n"
+      "restarts. Without flags it starts where etcd would: after the newest snapshot file\n"
+      "(member/snap) that the WAL records, else from the beginning, else (old segments\n"
+      "purged) after the newest snapshot record left; a note says which. --snapshot-index\n"
+      "and --snapshot-term start after that snapshot record; --at-index N prints the\n"
+      "entries from index N on, inclusive. Reads only; takes no lock.");
+  app->add_option("DIR", f->dir, "WAL directory, or an etcd data dir (its member/wal)")->required();
   auto* si = app->add_option("--snapshot-index", f->snapshot_index, "index of the snapshot to read from");
   auto* st = app->add_option("--snapshot-term", f->snapshot_term, "term of that snapshot");
   auto* ai = app->add_option("--at-index", f->at_index, "first entry index to return (inclusive)");
@@ -169,8 +185,9 @@ Command AddDumpCommand(CLI::App& parent) {
                       "text (escaped), hex, base64, raw")
           ->check(CLI::IsMember({"auto", "text", "hex", "base64", "raw"}))
           ->capture_default_str();
-  return {app, [f, ai, data] {
+  return {app, [f, ai, si, data] {
             f->use_at_index = ai->count() > 0;
+            f->snapshot_given = si->count() > 0;
             f->data_given = data->count() > 0;
             return RunDump(*f);
           }};

@@ -47,20 +47,6 @@ struct LogStats {
   wal::Status io_error;
 };
 
-// Is the segment locked by a writer? Takes the (OFD) lock for a moment on a
-// read/write descriptor, which a write lock needs; nothing is written.
-std::string ProbeLock(const std::string& path) {
-  wal::OpenOptions o;
-  o.write = true;
-  auto f = wal::FileSystem::Default()->Open(path, o);
-  if (!f.has_value()) return "unknown (" + std::string(f.error().message()) + ")";
-  wal::Status s = (*f)->TryLock();
-  (*f)->Close().IgnoreError();
-  if (s.ok()) return "free";
-  if (s.code() == wal::StatusCode::kLocked) return "LOCKED";
-  return "unknown (" + std::string(s.message()) + ")";
-}
-
 void NoteBad(LogStats* log, const std::string& reason, const std::string& path, uint64_t offset) {
   if (log->bad++ == 0) log->first_bad = reason + ": " + path + " at offset " + std::to_string(offset);
 }
@@ -120,12 +106,29 @@ void PrintLog(const WalDir& d, const LogStats& log) {
               log.has_metadata ? RenderData(log.metadata, DataFormat::kAuto).c_str() : "none");
   std::printf("hard state: %s\n",
               log.state ? (HardStateText(*log.state) + " (last state record)").c_str() : "none");
+  // A long-running member records thousands of snapshots: the first three
+  // and the last three, with the count.
+  constexpr size_t kShown = 3;
   std::string snaps;
-  for (const auto& s : log.snapshots) {
+  const size_t n = log.snapshots.size();
+  for (size_t i = 0; i < n; ++i) {
+    if (n > 2 * kShown && i == kShown) {
+      snaps += ", ... (" + std::to_string(n - 2 * kShown) + " more)";
+      i = n - kShown;
+    }
+    const wal::Snapshot& s = log.snapshots[i];
     snaps += (snaps.empty() ? "" : ", ") + std::string("{index=") + std::to_string(s.index) +
              " term=" + std::to_string(s.term) + "}";
   }
-  std::printf("snapshots: %s\n", snaps.empty() ? "none" : snaps.c_str());
+  std::printf("snapshots: %s\n", snaps.empty() ? "none" : (std::to_string(n) + " records: " + snaps).c_str());
+  if (!d.snap_dir.empty()) {
+    const std::vector<SnapFile> files = ListSnapFiles(d);
+    std::string names;
+    for (size_t i = 0; i < files.size() && i < kShown; ++i) names += (i ? ", " : "") + files[i].name;
+    if (files.size() > kShown) names += ", ... (" + std::to_string(files.size() - kShown) + " older)";
+    std::printf("etcd snapshot files: %s: %zu%s%s\n", d.snap_dir.c_str(), files.size(),
+                files.empty() ? "" : ", newest first: ", names.c_str());
+  }
   std::printf("entries: %llu records, index %s\n", static_cast<unsigned long long>(log.entries),
               RangeText(log.first_entry, log.last_entry).c_str());
   if (log.locked > 0) {
@@ -172,6 +175,17 @@ int RunInfo(const InfoFlags& f) {
               HumanBytes(d->total_bytes).c_str());
   for (size_t i = 0; i < d->segments.size(); ++i) PrintSegment(d->segments[i], stats[i]);
   PrintLog(*d, log);
+  if (log.bad == 0 && log.io_error.ok()) {
+    // Where etcd would start (and dump / verify without flags do).
+    if (auto start = DefaultStart(*d); start.has_value()) {
+      std::printf("etcd starts from: snapshot {index=%llu term=%llu}%s%s\n",
+                  static_cast<unsigned long long>(start->snap.index),
+                  static_cast<unsigned long long>(start->snap.term), start->why.empty() ? "" : ": ",
+                  start->why.c_str());
+    } else {
+      std::printf("etcd starts from: nowhere: %s\n", std::string(start.error().message()).c_str());
+    }
+  }
   std::fflush(stdout);
   if (!log.io_error.ok()) return ReportError(log.io_error);
   if (log.bad > 0)
@@ -189,7 +203,7 @@ Command AddInfoCommand(CLI::App& parent) {
       "entry range and lock state; the metadata, the last hard state, the snapshot records,\n"
       "the entry count, and whether a process holds the WAL's lock. Exit 2 if a bad record\n"
       "is found (walctl records shows it).");
-  app->add_option("DIR", f->dir, "WAL directory")->required();
+  app->add_option("DIR", f->dir, "WAL directory, or an etcd data dir (its member/wal)")->required();
   return {app, [f] { return RunInfo(*f); }};
 }
 

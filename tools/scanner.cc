@@ -39,8 +39,10 @@ wal::Status ScanWalDir(const WalDir& d, Progress* progress, const ScanCallbacks&
   return s.ok() ? s : Rephrase(s, d.dir);
 }
 
-wal::Result<wal::LogCheck> CheckWalDir(const WalDir& d, size_t from, bool check_bodies, Progress* progress) {
+wal::Result<wal::LogCheck> CheckWalDir(const WalDir& d, size_t from, bool check_bodies, Progress* progress,
+                                       wal::TornWriteRule rule) {
   wal::Options opts;
+  opts.torn_write_rule = rule;
   std::unique_ptr<ProgressFileSystem> fs;
   if (progress) {
     fs = std::make_unique<ProgressFileSystem>(wal::FileSystem::Default(), progress);

@@ -28,7 +28,8 @@ wal::Status ScanWalDir(const WalDir& d, Progress* progress, const ScanCallbacks&
 
 // wal::CheckLog over segments [from, end) of `d` (where the library's strict
 // decoding stops, and why), with progress; OS errors rephrased.
-wal::Result<wal::LogCheck> CheckWalDir(const WalDir& d, size_t from, bool check_bodies, Progress* progress);
+wal::Result<wal::LogCheck> CheckWalDir(const WalDir& d, size_t from, bool check_bodies, Progress* progress,
+                                       wal::TornWriteRule rule = wal::Options{}.torn_write_rule);
 // The path of the segment where `c` stopped.
 std::string StopPath(const WalDir& d, const wal::LogCheck& c);
 

@@ -196,8 +196,8 @@ check "dump --data raw" 0 "e1:" "$W" dump g --data raw
 if command -v python3 >/dev/null 2>&1; then
   json_valid "json: dump" 0 "$W" dump g --format json
   json_valid "json: records" 0 "$W" records g --format json
-  json_valid "json: error object" 3 "$W" dump nope --format json
-  json_valid "json: error object with odd bytes in the path" 3 "$W" dump $'we"ird\x01\xff\xc3\xa9' --format json
+  json_valid "json: error object" 5 "$W" dump nope --format json
+  json_valid "json: error object with odd bytes in the path" 5 "$W" dump $'we"ird\x01\xff\xc3\xa9' --format json
 else
   fail "JSON validity: python3 is missing (scripts/deps.sh installs it)"
 fi
@@ -207,20 +207,20 @@ unchanged "read-only commands" g "$before"
 
 # ---------------------------------------------------------------- bad input
 for sub in dump records verify info repair; do
-  check "$sub: missing directory" 3 "^walctl: no such directory: nope$" "$W" $sub nope
+  check "$sub: missing directory" 5 "^walctl: no such directory: nope$" "$W" $sub nope
 done
-check "dump json: missing directory" 3 '^\{"error": \{"code": "NotFound", "message": "no such directory: nope"\}\}$' \
+check "dump json: missing directory" 5 '^\{"error": \{"code": "NotFound", "message": "no such directory: nope"\}\}$' \
   "$W" dump nope --format json
-check "records json: missing directory" 3 '"code": "NotFound"' "$W" records nope --format json
-check "not a directory" 2 "^walctl: not a WAL directory \(not a directory\): plainfile$" "$W" verify plainfile
+check "records json: missing directory" 5 '"code": "NotFound"' "$W" records nope --format json
+check "not a directory" 6 "^walctl: not a WAL directory \(not a directory\): plainfile$" "$W" verify plainfile
 mkdir -p empty
 for sub in dump records verify info repair; do
-  check "$sub: empty directory" 2 "^walctl: not a WAL directory \(no \*.wal files\): empty$" "$W" $sub empty
+  check "$sub: empty directory" 6 "^walctl: not a WAL directory \(no \*.wal files, and no member/wal\): empty$" "$W" $sub empty
 done
 mkdir -p notwal && echo a >notwal/a.txt && echo b >notwal/b.log
-check "directory that is not a WAL" 2 "not a WAL directory \(no \*.wal files\): notwal$" "$W" info notwal
+check "directory that is not a WAL" 6 "not a WAL directory \(no \*.wal files, and no member/wal\): notwal$" "$W" info notwal
 mkdir -p junkwal && echo junk >junkwal/junk.wal
-check "only a badly named *.wal" 2 "warning: ignoring a \*.wal file .*junkwal/junk.wal" "$W" verify junkwal
+check "only a badly named *.wal" 6 "warning: ignoring a \*.wal file .*junkwal/junk.wal" "$W" verify junkwal
 cp -r g stray && echo hello >stray/README && echo hi >stray/odd.wal
 check "non-WAL files in a WAL directory: verify" 0 "^ok: stray" "$W" verify stray
 check "non-WAL files in a WAL directory: info" 0 "other files: README, odd.wal" "$W" info stray
@@ -245,10 +245,10 @@ check "bad --format" 1 "^walctl: --format: xml not in" "$W" records g --format x
 check "no subcommand" 1 "^walctl: " "$W"
 check "unknown argument" 1 "^walctl: " "$W" verify g extra
 check "missing DIR" 1 "^walctl: DIR is required" "$W" info
-check "snapshot not recorded" 2 "snapshot \{index 5, term 1\} not found" "$W" verify g --snapshot-index 5 --snapshot-term 1
-check "snapshot with another term" 2 "snapshot at index 12 has term 1, expected 2: g/$seg1 at offset" \
+check "snapshot not recorded" 7 "snapshot \{index 5, term 1\} not found" "$W" verify g --snapshot-index 5 --snapshot-term 1
+check "snapshot with another term" 7 "snapshot at index 12 has term 1, expected 2: g/$seg1 at offset" \
   "$W" dump g --snapshot-index 12 --snapshot-term 2
-check "--at-index past the end" 2 "^walctl: index 21 not found; the log ends at index 20: g$" "$W" dump g --at-index 21
+check "--at-index past the end" 7 "^walctl: index 21 not found; the log ends at index 20: g$" "$W" dump g --at-index 21
 
 # permission denied: as an unprivileged user when root, by mode bits otherwise.
 cp -r g perm && chmod 755 perm
@@ -267,6 +267,8 @@ if [[ $(id -u) -ne 0 || ${#AS[@]} -gt 0 ]]; then
   before=$(digest perm)
   cp -r g tornp && truncate -s 700 tornp/$seg1 && chmod 755 tornp && chmod 444 tornp/* && chmod 555 tornp
   check "permission denied: repair" 3 "^walctl: permission denied .*tornp/$seg1$" "${AS[@]}" "$W" repair tornp
+  check "repair --dry-run checks write access" 3 "^walctl: a real repair would fail: permission denied .*tornp/$seg1$" \
+    "${AS[@]}" "$W" repair --dry-run tornp
   chmod 755 tornp
   check "info without write access reports the lock as unknown" 0 "locked: unknown" "${AS[@]}" "$W" info perm
   unchanged "permission cases" perm "$before"
@@ -282,6 +284,8 @@ check "repair of a locked WAL" 4 "^walctl: the WAL is locked by another process 
 check "info shows the lock" 0 "locked: yes, 2 of 2 segments" "$W" info lk
 check "second locker" 4 "locked by another process" "$W" hold-lock lk --seconds 0
 check "dump of a locked WAL (no lock needed)" 0 "entries: 20" "$W" dump lk
+check "verify of a locked WAL warns of the running writer" 0 "warning: a running process holds the WAL's lock" "$W" verify lk
+check "repair --dry-run of a locked WAL: nothing to cut, exit 0" 0 "nothing to repair" "$W" repair --dry-run lk
 unchanged "locked WAL" lk "$before"
 stop_holder
 
@@ -324,9 +328,9 @@ cp -r g torn
 off=$(entry_offset torn 20)
 truncate -s $((off + 20)) torn/$seg1
 before=$(digest torn)
-check "verify: torn tail" 2 "^walctl: torn tail \(repairable with walctl repair\): record length .* exceeds the 12 bytes left in the file: torn/$seg1 at offset $off \(last good entry index 19\)$" \
+check "verify: torn tail" 8 "^walctl: torn tail \(repairable with walctl repair\): record length .* exceeds the 12 bytes left in the file: torn/$seg1 at offset $off \(last good entry index 19\)$" \
   "$W" verify torn
-check "verify: torn tail details" 2 "verdict: torn tail" "$W" verify torn
+check "verify: torn tail details" 8 "verdict: torn tail" "$W" verify torn
 check "dump: a torn tail is skipped with a warning" 0 "warning: the log ends in a torn record" "$W" dump torn
 golden "repair --dry-run" repair_dry_run.txt 0 "$W" repair --dry-run torn
 unchanged "repair --dry-run" torn "$before"
@@ -349,7 +353,7 @@ sector=$(((off + 8 + 20 + 511) / 512 * 512))
 if ((sector + 512 <= off + 8 + len)); then
   dd if=/dev/zero of="$last" bs=1 seek="$sector" count=512 conv=notrunc status=none
   before=$(digest big)
-  check "verify: zeroed sector is a torn tail" 2 "torn tail \(repairable with walctl repair\): .*at offset $off \(last good entry index 5\)" "$W" verify big
+  check "verify: zeroed sector is a torn tail" 8 "torn tail \(repairable with walctl repair\): .*at offset $off \(last good entry index 5\)" "$W" verify big
   check "records: zeroed sector" 2 "BAD: crc mismatch .*torn write: a zeroed sector" "$W" records big
   check "repair --dry-run: zeroed sector" 0 "entries lost: 1 \(index 6..6\)" "$W" repair --dry-run big
   unchanged "repair --dry-run (zeroed sector)" big "$before"
@@ -358,6 +362,40 @@ if ((sector + 512 <= off + 8 + len)); then
 else
   fail "zeroed sector: entry 6 does not span a whole sector (off=$off len=$len)"
 fi
+
+# ---------------------------------------------------------------- etcd's layout and terms
+# An etcd data dir: DIR/member/wal, DIR/member/snap/<term>-<index>.snap.
+mkdir -p dd/member/snap && cp -r g dd/member/wal
+check "data dir: verify finds member/wal" 0 "note: etcd data dir: reading its WAL in dd/member/wal" "$W" verify dd
+check "data dir: info" 0 "directory: dd/member/wal" "$W" info dd
+check "data dir without member/wal" 6 "not a WAL directory \(no \*.wal files, and no member/wal\): dd/member$" "$W" verify dd/member
+# etcd starts after the newest .snap file the WAL records ({12, 1}; index 19 is not recorded).
+touch dd/member/snap/0000000000000001-000000000000000c.snap dd/member/snap/0000000000000001-0000000000000013.snap
+check "data dir: dump starts where etcd would" 0 "^walctl: note: reading from snapshot \{index=12 term=1\}: the newest snapshot file the WAL records, 0000000000000001-000000000000000c.snap" "$W" dump dd
+check "data dir: dump prints the entries after it" 0 "entries: 8 \(index 13..20\)" "$W" dump dd
+check "data dir: verify from the same snapshot" 0 "snapshot: index=12 term=1 found" "$W" verify dd
+check "data dir: info lists etcd's snapshot files" 0 "^etcd snapshot files: dd/member/snap: 2, newest first: 0000000000000001-0000000000000013.snap, 0000000000000001-000000000000000c.snap$" "$W" info dd
+check "data dir: info says where etcd starts" 0 "^etcd starts from: snapshot \{index=12 term=1\}: the newest snapshot file the WAL records" "$W" info dd
+# A purged log (etcd removed the oldest segment): no flags needed.
+cp -r g purged && rm purged/$seg0
+check "purged log: dump with no flags" 0 "entries: 8 \(index 13..20\)" "$W" dump purged
+check "purged log: dump says where it started" 0 "reading from snapshot \{index=12 term=1\}: the newest valid snapshot record; the oldest segment starts at index 11" "$W" dump purged
+check "purged log: verify with no flags" 0 "etcd: will start on this log" "$W" verify purged
+check "purged log: an index before the oldest segment" 7 "no segment can hold index 5 \(the first segment starts at index 11\): purged$" "$W" verify purged --snapshot-index 5 --snapshot-term 1
+# etcd's startup check reads every segment: a bit flip before the snapshot's segment.
+check "verify: damage before the snapshot's segment" 2 "^walctl: etcd will refuse to start: .*crc/$seg0" \
+  "$W" verify crc --snapshot-index 12 --snapshot-term 1
+check "verify: damage before the snapshot's segment, next step" 2 "replace the member" \
+  "$W" verify crc --snapshot-index 12 --snapshot-term 1
+# Verdicts in etcd's terms: a truncated tail etcd repairs by itself; a
+# zeroed end of a record (no whole zero sector) etcd refuses (crc mismatch).
+cp -r g torn2 && off=$(entry_offset torn2 20) && truncate -s $((off + 20)) torn2/$seg1
+check "verify: etcd repairs a truncated tail itself" 8 "etcd: etcd repairs this by itself at startup" "$W" verify torn2
+cp -r g zt && off=$(entry_offset zt 20) && size=$(stat -c %s zt/$seg1)
+dd if=/dev/zero of=zt/$seg1 bs=1 seek=$((off + 8 + 30)) count=$((size - off - 38)) conv=notrunc status=none
+check "verify: a zeroed tail etcd refuses" 8 "etcd: etcd will refuse to start \(.*crc mismatch.*\); walctl repair fixes it" "$W" verify zt
+check "verify --torn-write-rule etcd: etcd's class" 2 "corruption in synced data" "$W" verify zt --torn-write-rule etcd
+check "repair --dry-run --torn-write-rule etcd: not a torn tail" 2 "not repairable" "$W" repair --dry-run zt --torn-write-rule etcd
 
 # purge: etcd's rule (keep --keep, stop at the first locked segment).
 check "demo for purge" 0 "check: all" "$W" demo pg --entries 400 --entry-size 200 --batch 50 --segment-size 16384 --no-fsync
@@ -376,7 +414,7 @@ if ((nseg >= 3)); then
 else
   fail "demo for purge: want at least 3 segments, got $nseg"
 fi
-check "purge: missing directory" 3 "" "$W" purge does-not-exist --keep 1
+check "purge: missing directory" 5 "" "$W" purge does-not-exist --keep 1
 
 echo "walctl_cli: $passed passed, $failed failed"
 [[ $failed -eq 0 && $passed -gt 0 ]]
