@@ -31,6 +31,7 @@ int Main(int argc, char** argv) {
       AddDumpCommand(app),   AddRecordsCommand(app), AddVerifyCommand(app),
       AddRepairCommand(app), AddPurgeCommand(app),   AddInfoCommand(app),
       AddDemoCommand(app),   AddBenchCommand(app),   AddHoldLockCommand(app),
+      AddEtcdFixtureCommand(app),
   };
   for (Command& c : commands) c.app->footer(kFooter);
   // One line, as every other error: "walctl: <what>: <where>".
