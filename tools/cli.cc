@@ -31,8 +31,8 @@ int Main(int argc, char** argv) {
       AddDumpCommand(app),   AddRecordsCommand(app), AddVerifyCommand(app),
       AddRepairCommand(app), AddPurgeCommand(app),   AddInfoCommand(app),
       AddDemoCommand(app),   AddBenchCommand(app),   AddHoldLockCommand(app),
-      AddEtcdFixtureCommand(app),
   };
+  commands.push_back(AddEtcdFixtureCommand(app));  // hidden
   for (Command& c : commands) c.app->footer(kFooter);
   // One line, as every other error: "walctl: <what>: <where>".
   app.failure_message([&commands](const CLI::App*, const CLI::Error& e) {

@@ -66,7 +66,8 @@ struct Builder {
 
 std::string MemberJson(uint64_t id, const std::string& name, int port) {
   return "{\"id\":" + std::to_string(id) + ",\"peerURLs\":[\"http://127.0.0.1:" + std::to_string(port) +
-         "\"],\"name\":\"" + name + "\",\"clientURLs\":[\"http://127.0.0.1:" + std::to_string(port - 1) + "\"]}";
+         "\"],\"name\":\"" + name + "\",\"clientURLs\":[\"http://127.0.0.1:" + std::to_string(port - 1) +
+         "\"]}";
 }
 
 std::vector<wal::Entry> Entries() {
@@ -226,7 +227,8 @@ std::vector<wal::Entry> Entries() {
     cc.set_type(raftpb::ConfChangeAddLearnerNode);
     cc.set_node_id(kMember2);
     cc.set_id(b.next_id++);
-    cc.set_context("{\"id\":10501334649042878790,\"peerURLs\":[\"http://127.0.0.1:2480\"],\"isLearner\":true}");
+    cc.set_context(
+        "{\"id\":10501334649042878790,\"peerURLs\":[\"http://127.0.0.1:2480\"],\"isLearner\":true}");
     b.Add(wal::EntryType::kConfChange, cc.SerializeAsString());
   }
   {
@@ -268,7 +270,8 @@ wal::Status Write(const std::string& dir) {
 
 Command AddEtcdFixtureCommand(CLI::App& parent) {
   auto dir = std::make_shared<std::string>();
-  CLI::App* app = parent.add_subcommand("etcd-fixture", "Write a small WAL with etcd's payloads (for tests).");
+  CLI::App* app =
+      parent.add_subcommand("etcd-fixture", "Write a small WAL with etcd's payloads (for tests).");
   app->group("");  // hidden
   app->add_option("DIR", *dir, "WAL directory to create")->required();
   return {app, [dir] {

@@ -6,7 +6,9 @@ namespace walctl {
 
 namespace {
 
-std::string Vote(uint64_t vote, const DumpView& v) { return v.decode ? etcd::IdHex(vote) : std::to_string(vote); }
+std::string Vote(uint64_t vote, const DumpView& v) {
+  return v.decode ? etcd::IdHex(vote) : std::to_string(vote);
+}
 
 }  // namespace
 
@@ -42,8 +44,8 @@ void WriteDumpText(const wal::ReadAllResult& r, const std::vector<ShownEntry>& s
     *out << "metadata: none\n";
   else
     *out << "metadata: " << RenderData(r.metadata, df) << "\n";
-  *out << "hard state: term=" << r.state.term << " vote=" << Vote(r.state.vote, v) << " commit=" << r.state.commit
-       << "\n";
+  *out << "hard state: term=" << r.state.term << " vote=" << Vote(r.state.vote, v)
+       << " commit=" << r.state.commit << "\n";
   *out << "entries: " << static_cast<uint64_t>(r.entries.size());
   if (!r.entries.empty())
     *out << " (index " << r.entries.front().index << ".." << r.entries.back().index << ")";
@@ -59,7 +61,8 @@ void WriteDumpText(const wal::ReadAllResult& r, const std::vector<ShownEntry>& s
     else
       *out << "data=" << RenderData(e.data, df);
     if (s.answer.has_value())
-      *out << " decoder_status=" << JsonString(s.answer->status) << " decoded_data=" << JsonString(s.answer->data);
+      *out << " decoder_status=" << JsonString(s.answer->status)
+           << " decoded_data=" << JsonString(s.answer->data);
     *out << "\n";
   }
 }
@@ -76,8 +79,8 @@ void WriteDumpJson(const wal::ReadAllResult& r, const std::vector<ShownEntry>& s
            << etcd::IdHex(md->cluster_id) << "\"}";
     }
   }
-  *out << ", \"hard_state\": {\"term\": " << u64(r.state.term)
-       << ", \"vote\": " << (v.decode ? "\"" + etcd::IdHex(r.state.vote) + "\"" : std::to_string(r.state.vote))
+  *out << ", \"hard_state\": {\"term\": " << u64(r.state.term) << ", \"vote\": "
+       << (v.decode ? "\"" + etcd::IdHex(r.state.vote) + "\"" : std::to_string(r.state.vote))
        << ", \"commit\": " << u64(r.state.commit) << "}, \"entries\": [";
   bool first = true;
   for (const ShownEntry& s : shown) {

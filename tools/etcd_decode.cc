@@ -94,7 +94,8 @@ std::vector<const pb::FieldDescriptor*> Shown(const pb::Message& m, const pb::Fi
   const pb::Descriptor* d = m.GetDescriptor();
   for (int i = 0; i < d->field_count(); ++i) {
     const pb::FieldDescriptor* f = d->field(i);
-    if (f->options().GetExtension(walctl::always) && std::find(fields.begin(), fields.end(), f) == fields.end())
+    if (f->options().GetExtension(walctl::always) &&
+        std::find(fields.begin(), fields.end(), f) == fields.end())
       fields.push_back(f);
   }
   std::sort(fields.begin(), fields.end(), [](const pb::FieldDescriptor* a, const pb::FieldDescriptor* b) {
@@ -112,11 +113,12 @@ std::string BytesValue(std::string_view b, Style style) {
   return style == Style::kText ? "hex:" + Hex(b) : "{\"hex\": \"" + Hex(b) + "\"}";
 }
 
-void AppendMessage(std::string* out, const pb::Message& m, Style style, const pb::FieldDescriptor* skip = nullptr,
-                   bool braces = true);
+void AppendMessage(std::string* out, const pb::Message& m, Style style,
+                   const pb::FieldDescriptor* skip = nullptr, bool braces = true);
 
 // Element `index` of repeated field `f`, or the singular value (index < 0).
-void AppendValue(std::string* out, const pb::Message& m, const pb::FieldDescriptor* f, int index, Style style) {
+void AppendValue(std::string* out, const pb::Message& m, const pb::FieldDescriptor* f, int index,
+                 Style style) {
   const pb::Reflection* r = m.GetReflection();
   const bool rep = index >= 0;
   const bool json = style == Style::kJson;
@@ -132,7 +134,8 @@ void AppendValue(std::string* out, const pb::Message& m, const pb::FieldDescript
   };
   switch (f->cpp_type()) {
     case pb::FieldDescriptor::CPPTYPE_INT32:
-      number(static_cast<uint64_t>(static_cast<int64_t>(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f))),
+      number(static_cast<uint64_t>(
+                 static_cast<int64_t>(rep ? r->GetRepeatedInt32(m, f, index) : r->GetInt32(m, f))),
              true);
       break;
     case pb::FieldDescriptor::CPPTYPE_INT64:
@@ -352,12 +355,29 @@ std::string DecodedJson(const Decoded& d) {
   return out;
 }
 
+std::string DecodedKind(const Decoded& d) {
+  switch (d.payload) {
+    case Payload::kInternalRaftRequest:
+    case Payload::kRequest:
+      return d.kind;
+    case Payload::kConfChange:
+      return raftpb::ConfChangeType_Name(static_cast<const raftpb::ConfChange&>(*d.message).type());
+    case Payload::kConfChangeV2:
+      return "ConfChangeV2";
+    case Payload::kNone:
+    case Payload::kEmpty:
+      break;
+  }
+  return "";
+}
+
 std::string JsonUint(uint64_t v) {
   return v <= kMaxExactJsonInt ? std::to_string(v) : "\"" + std::to_string(v) + "\"";
 }
 
 std::string JsonInt(int64_t v) {
-  const bool exact = v >= -static_cast<int64_t>(kMaxExactJsonInt) && v <= static_cast<int64_t>(kMaxExactJsonInt);
+  const bool exact =
+      v >= -static_cast<int64_t>(kMaxExactJsonInt) && v <= static_cast<int64_t>(kMaxExactJsonInt);
   return exact ? std::to_string(v) : "\"" + std::to_string(v) + "\"";
 }
 
@@ -394,8 +414,8 @@ wal::Result<EntryTypeFilter> EntryTypeFilter::Parse(std::string_view list) {
                it != irr.end()) {
       filter.kinds_.push_back(it->second);
     } else {
-      return wal::Status(wal::StatusCode::kInvalidArgument,
-                         "--entry-type: unknown entry type \"" + name + "\" (valid: " + ValidNames() + "): dump");
+      return wal::Status(wal::StatusCode::kInvalidArgument, "--entry-type: unknown entry type \"" + name +
+                                                                "\" (valid: " + ValidNames() + "): dump");
     }
   }
   return filter;

@@ -78,6 +78,11 @@ std::string DecodedText(const Decoded& d);
 // beyond.
 std::string DecodedJson(const Decoded& d);
 
+// A short name for what a decoded entry holds: the request kind ("put",
+// "v2", ...), the conf change type ("ConfChangeAddNode", ...) or
+// "ConfChangeV2"; empty when it is not etcd's (or empty).
+std::string DecodedKind(const Decoded& d);
+
 // A 64-bit integer for JSON: a number when |v| <= 2^53, else a decimal string.
 std::string JsonUint(uint64_t v);
 std::string JsonInt(int64_t v);

@@ -55,9 +55,11 @@ DecoderAnswer ParseDecoderAnswer(std::string_view line) {
   for (size_t bar; (bar = line.find('|', start)) != std::string_view::npos; start = bar + 1)
     parts.push_back(line.substr(start, bar - start));
   parts.push_back(line.substr(start));
-  if (parts.size() == 1) return {"decoder output format is not right, print output anyway", std::string(line)};
+  if (parts.size() == 1)
+    return {"decoder output format is not right, print output anyway", std::string(line)};
   if (parts.size() == 2) return {std::string(parts[0]), std::string(parts[1])};
-  DecoderAnswer a{std::string(parts[0]) + "(*WARNING: data might contain deliminator used by etcd-dump-logs)", ""};
+  DecoderAnswer a{std::string(parts[0]) + "(*WARNING: data might contain deliminator used by etcd-dump-logs)",
+                  ""};
   for (size_t i = 1; i < parts.size(); ++i) a.data += parts[i];
   return a;
 }

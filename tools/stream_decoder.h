@@ -37,7 +37,8 @@ class StreamDecoder {
 
   // Errors (all kInvalidArgument, exit code 1): an empty command, a program
   // that cannot be started.
-  static wal::Result<std::unique_ptr<StreamDecoder>> Start(const std::string& command, double timeout_seconds);
+  static wal::Result<std::unique_ptr<StreamDecoder>> Start(const std::string& command,
+                                                           double timeout_seconds);
   StreamDecoder(const StreamDecoder&) = delete;
   StreamDecoder& operator=(const StreamDecoder&) = delete;
   ~StreamDecoder();  // kills the decoder if it still runs
@@ -62,8 +63,8 @@ class StreamDecoder {
   std::string command_;
   int timeout_ms_;
   pid_t pid_ = -1;
-  int in_ = -1;   // the decoder's stdin
-  int out_ = -1;  // the decoder's stdout
+  int in_ = -1;           // the decoder's stdin
+  int out_ = -1;          // the decoder's stdout
   std::string buffered_;  // read but not yet answered
   struct sigaction old_sigpipe_ {};
 };

@@ -390,6 +390,10 @@ golden "dump: etcd payloads (json)" dump_etcd.json 0 "$W" dump etcd --format jso
 json_valid "json: etcd payloads" 0 "$W" dump etcd --format json
 check "dump --decode none: etcd data raw" 0 '^index=8 term=2 type=Normal data=hex:221' "$W" dump etcd --decode none
 
+check "records: the request kind" 0 ' entry: index=8 term=2 type=Normal size=[0-9]+ data=hex:[0-9a-f]+(\.\.\.)? decoded=put$' "$W" records etcd
+check "records: the conf change type" 0 ' entry: index=36 .* decoded=ConfChangeAddLearnerNode$' "$W" records etcd
+check "records: not etcd's, nothing decoded" 0 ' entry: index=41 term=3 type=Normal size=24 data="e1:ddkedxzyxruwmnjtrzovo"$' "$W" records etcd
+
 # json_check NAME PYTHON-EXPRESSIONS CMD...: CMD exits 0 and each line of
 # PYTHON-EXPRESSIONS (over `d`, the parsed output, and `e`, its entries by
 # index) is true.
@@ -404,7 +408,7 @@ json_check() {
   if python3 - "$T/out" "$exprs" >"$T/py" 2>&1 <<'PY'; then ok; else fail "$name: $(cat "$T/py")"; fi
 import json, sys
 d = json.load(open(sys.argv[1]))
-e = {x["index"]: x for x in d["entries"]}
+e = {x["index"]: x for x in d.get("entries", [])}
 for expr in sys.argv[2].strip().splitlines():
     if not eval(expr):
         sys.exit("false: " + expr.strip())
@@ -430,6 +434,10 @@ e[36]["member"]["id"] == "91bc3c398fb3c146" and e[36]["member"]["isLearner"] is 
 e[38]["type"] == "EntryConfChangeV2" and e[38]["conf_change"]["changes"][0]["node_id"] == "91bc3c398fb3c146"
 all(k not in e[i] for i in (39, 40, 41) for k in ("request", "conf_change"))
 ' "$W" dump etcd --format json
+
+json_check "json: records with the request kind" '
+[r["entry"].get("decoded") for s in d["segments"] for r in s["records"] if "entry" in r][7:9] == ["put", "put"]
+' "$W" records etcd --format json
 
 # count_entries NAME WANT CMD...: CMD exits 0 and prints WANT entry lines.
 count_entries() {
