@@ -299,24 +299,40 @@ Decoded DecodeEntry(const wal::Entry& e) {
   return d;
 }
 
-std::string DecodedText(const Decoded& d) {
+namespace {
+
+// "name=" in text, "\"name\": " in JSON.
+std::string Key(std::string_view name, Style style) {
+  return style == Style::kText ? std::string(name) + "=" : "\"" + std::string(name) + "\": ";
+}
+
+std::string DecodedIn(const Decoded& d, Style style) {
+  const bool json = style == Style::kJson;
   std::string out;
   switch (d.payload) {
     case Payload::kInternalRaftRequest:
-      out = "request=" + d.kind + " ";
-      AppendMessage(&out, *d.message, Style::kText, nullptr, /*braces=*/false);
+    case Payload::kRequest: {
+      const bool irr = d.payload == Payload::kInternalRaftRequest;
+      if (json) {
+        out = "\"request\": {\"kind\": " + JsonString(d.kind) + ", \"message\": \"" +
+              (irr ? "InternalRaftRequest" : "Request") + "\", ";
+      } else {
+        out = "request=" + d.kind + " ";
+      }
+      // An InternalRaftRequest's fields are the request's; a bare Request
+      // is shown as the v2 field it would be in one.
+      if (!irr) out += Key("v2", style);
+      AppendMessage(&out, *d.message, style, nullptr, /*braces=*/!irr);
+      if (json) out += "}";
       break;
-    case Payload::kRequest:
-      out = "request=v2 v2=";
-      AppendMessage(&out, *d.message, Style::kText);
-      break;
+    }
     case Payload::kConfChange:
     case Payload::kConfChangeV2:
-      out = "conf_change=";
-      AppendMessage(&out, *d.message, Style::kText, ContextField(d));
+      out = Key("conf_change", style);
+      AppendMessage(&out, *d.message, style, ContextField(d));
       if (d.member) {
-        out += " member=";
-        AppendMessage(&out, *d.member, Style::kText);
+        out += (json ? ", " : " ") + Key("member", style);
+        AppendMessage(&out, *d.member, style);
       }
       break;
     case Payload::kNone:
@@ -326,34 +342,11 @@ std::string DecodedText(const Decoded& d) {
   return out;
 }
 
-std::string DecodedJson(const Decoded& d) {
-  std::string out;
-  switch (d.payload) {
-    case Payload::kInternalRaftRequest:
-      out = "\"request\": {\"kind\": " + JsonString(d.kind) + ", \"message\": \"InternalRaftRequest\", ";
-      AppendMessage(&out, *d.message, Style::kJson, nullptr, /*braces=*/false);
-      out += "}";
-      break;
-    case Payload::kRequest:
-      out = "\"request\": {\"kind\": \"v2\", \"message\": \"Request\", \"v2\": ";
-      AppendMessage(&out, *d.message, Style::kJson);
-      out += "}";
-      break;
-    case Payload::kConfChange:
-    case Payload::kConfChangeV2:
-      out = "\"conf_change\": ";
-      AppendMessage(&out, *d.message, Style::kJson, ContextField(d));
-      if (d.member) {
-        out += ", \"member\": ";
-        AppendMessage(&out, *d.member, Style::kJson);
-      }
-      break;
-    case Payload::kNone:
-    case Payload::kEmpty:
-      break;
-  }
-  return out;
-}
+}  // namespace
+
+std::string DecodedText(const Decoded& d) { return DecodedIn(d, Style::kText); }
+
+std::string DecodedJson(const Decoded& d) { return DecodedIn(d, Style::kJson); }
 
 std::string DecodedKind(const Decoded& d) {
   switch (d.payload) {

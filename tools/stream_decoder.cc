@@ -126,24 +126,31 @@ void StreamDecoder::CloseInput() {
   in_ = -1;
 }
 
-std::string StreamDecoder::ExitText() {
-  if (pid_ <= 0) return "exited";
-  int status = 0;
-  // It closed its stdout; give it a moment to exit, then make sure.
-  const auto deadline = Clock::now() + std::chrono::milliseconds(std::min(timeout_ms_, 1000));
+bool StreamDecoder::Reap(int wait_ms, int* status) {
+  const auto deadline = Clock::now() + std::chrono::milliseconds(wait_ms);
   pid_t r;
-  while ((r = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < deadline)
+  while ((r = waitpid(pid_, status, WNOHANG)) == 0 && Clock::now() < deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   if (r == 0) {
     kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
-    return "closed its stdout";
+    waitpid(pid_, status, 0);
   }
   pid_ = -1;
+  return r != 0;
+}
+
+std::string StreamDecoder::StatusText(int status) {
   if (WIFEXITED(status)) return "exited with status " + std::to_string(WEXITSTATUS(status));
   if (WIFSIGNALED(status)) return "was killed by signal " + std::to_string(WTERMSIG(status));
   return "exited";
+}
+
+std::string StreamDecoder::ExitText() {
+  if (pid_ <= 0) return "exited";
+  int status = 0;
+  // It closed its stdout; give it a moment to exit.
+  if (!Reap(std::min(timeout_ms_, 1000), &status)) return "closed its stdout";
+  return StatusText(status);
 }
 
 wal::Result<std::string> StreamDecoder::Decode(std::string_view data, uint64_t index) {
@@ -203,20 +210,10 @@ wal::Status StreamDecoder::Finish() {
   CloseInput();
   if (pid_ <= 0) return wal::Status();
   int status = 0;
-  const auto deadline = Clock::now() + std::chrono::milliseconds(timeout_ms_);
-  pid_t r;
-  while ((r = waitpid(pid_, &status, WNOHANG)) == 0 && Clock::now() < deadline)
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  if (r == 0) {
-    kill(pid_, SIGKILL);
-    waitpid(pid_, &status, 0);
-    pid_ = -1;
+  if (!Reap(timeout_ms_, &status))
     return Failure("did not exit within " + SecondsText(timeout_ms_) + " of the end of its input");
-  }
-  pid_ = -1;
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return wal::Status();
-  if (WIFEXITED(status)) return Failure("exited with status " + std::to_string(WEXITSTATUS(status)));
-  return Failure("was killed by signal " + std::to_string(WTERMSIG(status)));
+  return Failure(StatusText(status));
 }
 
 }  // namespace walctl

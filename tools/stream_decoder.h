@@ -55,6 +55,10 @@ class StreamDecoder {
  private:
   StreamDecoder(std::string command, double timeout_seconds);
   wal::Status Failure(const std::string& what) const;
+  // Waits up to `wait_ms` for the decoder to exit, then kills it; false if
+  // it had to be killed. `*status` is waitpid's.
+  bool Reap(int wait_ms, int* status);
+  static std::string StatusText(int status);  // "exited with status N", ...
   // How the decoder ended, once it closed its stdout ("exited with status
   // N", ...); reaps (or kills) it.
   std::string ExitText();
