@@ -5,6 +5,7 @@
 #include <google/protobuf/util/json_util.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "etcdserver.pb.h"
 #include "raft.pb.h"
@@ -43,6 +44,7 @@ bool Exact(const pb::Message& m) {
 }
 
 bool ParseExact(std::string_view data, pb::Message* m) {
+  if (data.size() > static_cast<size_t>(std::numeric_limits<int>::max())) return false;
   return m->ParseFromArray(data.data(), static_cast<int>(data.size())) && Exact(*m);
 }
 
