@@ -8,11 +8,10 @@ PACKAGES=(
   cmake g++ make pkg-config
   # library
   libisal-dev
-  # walctl
-  libcli11-dev
+  # walctl (protobuf: its decoding of etcd's payloads, tools/etcd/*.proto)
+  libcli11-dev libprotobuf-dev protobuf-compiler
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  libprotobuf-dev protobuf-compiler          # cross-check of our protobuf coding
   golang-go golang-etcd-server-dev           # etcd's own wal package, for interop tests
   etcd-server etcd-client                    # a real etcd server, for interop tests
   clang-14 libclang-rt-14-dev                # libFuzzer and sanitizer runtimes
