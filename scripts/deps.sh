@@ -9,11 +9,10 @@ PACKAGES=(
   clang-format-14                            # test.sh's format check (pinned: versions format differently)
   # library
   libisal-dev
-  # walctl
-  libcli11-dev
+  # walctl (protobuf: its decoding of etcd's payloads, tools/etcd/*.proto)
+  libcli11-dev libprotobuf-dev protobuf-compiler
   # tests and benchmarks
   libgtest-dev libgmock-dev libbenchmark-dev
-  libprotobuf-dev protobuf-compiler          # cross-check of our protobuf coding
   golang-go golang-etcd-server-dev           # etcd's own wal package, for interop tests
   etcd-server etcd-client                    # a real etcd server, for interop tests
   clang-14 libclang-rt-14-dev                # libFuzzer and sanitizer runtimes

@@ -37,6 +37,7 @@ int Main(int argc, char** argv) {
       AddRepairCommand(app), AddPurgeCommand(app),   AddInfoCommand(app),
       AddDemoCommand(app),   AddBenchCommand(app),   AddHoldLockCommand(app),
   };
+  commands.push_back(AddEtcdFixtureCommand(app));  // hidden
   for (Command& c : commands) c.app->footer(kFooter);
   // One line, as every other error: "walctl: <what>: <where>".
   app.failure_message([&commands](const CLI::App*, const CLI::Error& e) {

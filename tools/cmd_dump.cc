@@ -6,6 +6,7 @@
 
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/dump_view.h"
 #include "tools/progress.h"
 #include "tools/scanner.h"
 #include "tools/text.h"
@@ -25,6 +26,11 @@ struct DumpFlags {
   std::string data = "auto";
   bool data_given = false;
   bool snapshot_given = false;
+  std::string decode = "etcd";
+  std::string entry_type;
+  uint64_t from = 0;
+  uint64_t to = 0;
+  DumpView view;
 };
 
 struct Dumped {
@@ -92,42 +98,20 @@ wal::Result<Dumped> ReadFromIndex(const WalDir& d, const DumpFlags& f, Progress*
                   [&](const wal::Options& o) { return wal::WAL::OpenAtIndexForRead(d.dir, f.at_index, o); });
 }
 
-void WriteText(const Dumped& d, DataFormat df, Output* out) {
-  const auto& r = d.result;
-  if (r.metadata.empty())
-    *out << "metadata: none\n";
-  else
-    *out << "metadata: " << RenderData(r.metadata, df) << "\n";
-  *out << "hard state: " << HardStateText(r.state) << "\n";
-  *out << "entries: " << static_cast<uint64_t>(r.entries.size());
-  if (!r.entries.empty())
-    *out << " (index " << r.entries.front().index << ".." << r.entries.back().index << ")";
-  *out << "\n";
-  for (const wal::Entry& e : r.entries) {
-    *out << "index=" << e.index << " term=" << e.term << " type=" << EntryTypeName(e.type)
-         << " data=" << RenderData(e.data, df) << "\n";
-  }
-}
-
-void WriteJson(const Dumped& d, Output* out) {
-  const auto& r = d.result;
-  // Through the public ReadAllResult an empty metadata and a nil one look
-  // the same; both are reported as null.
-  *out << "{\"metadata\": " << (r.metadata.empty() ? std::string("null") : JsonString(Base64(r.metadata)));
-  *out << ", \"hard_state\": {\"term\": " << r.state.term << ", \"vote\": " << r.state.vote
-       << ", \"commit\": " << r.state.commit << "}, \"entries\": [";
-  bool first = true;
-  for (const wal::Entry& e : r.entries) {
-    *out << (first ? "\n" : ",\n") << "{\"index\": " << e.index << ", \"term\": " << e.term
-         << ", \"type\": " << std::to_string(static_cast<int32_t>(e.type))
-         << ", \"data\": " << JsonString(Base64(e.data)) << "}";
-    first = false;
-  }
-  *out << (first ? "]}\n" : "\n]}\n");
-}
-
-int RunDump(const DumpFlags& f) {
+int RunDump(DumpFlags& f) {
   const bool json = f.format == "json";
+  f.view.decode = f.decode == "etcd";
+  if (!f.entry_type.empty()) {
+    auto filter = etcd::EntryTypeFilter::Parse(f.entry_type);
+    if (!filter.has_value()) return ReportFailure(filter.error(), json);
+    f.view.entry_type = std::move(*filter);
+  }
+  if (f.view.from.has_value() && f.view.to.has_value() && *f.view.from > *f.view.to) {
+    return ReportFailure(wal::Status(wal::StatusCode::kInvalidArgument,
+                                     "--from " + std::to_string(*f.view.from) + " is after --to " +
+                                         std::to_string(*f.view.to) + ": dump"),
+                         json);
+  }
   if (json && f.data_given && f.data != "base64") {
     return ReportFailure(
         wal::Status(wal::StatusCode::kInvalidArgument,
@@ -147,11 +131,13 @@ int RunDump(const DumpFlags& f) {
     return zero && dumped.error().code() == wal::StatusCode::kSnapshotNotFound ? kExitCorrupt : rc;
   }
   WarnIfTornTail(*d);
+  auto shown = SelectEntries(dumped->result, f.view);
+  if (!shown.has_value()) return ReportFailure(shown.error(), json);
   Output out;
   if (json)
-    WriteJson(*dumped, &out);
+    WriteDumpJson(dumped->result, *shown, f.view, &out);
   else
-    WriteText(*dumped, ParseDataFormat(f.data), &out);
+    WriteDumpText(dumped->result, *shown, f.view, ParseDataFormat(f.data), &out);
   wal::Status s = out.Finish();
   return s.ok() ? kExitOk : ReportError(s);
 }
@@ -185,10 +171,32 @@ Command AddDumpCommand(CLI::App& parent) {
                       "text (escaped), hex, base64, raw")
           ->check(CLI::IsMember({"auto", "text", "hex", "base64", "raw"}))
           ->capture_default_str();
-  return {app, [f, ai, si, data] {
+  app->add_option("--decode", f->decode,
+                  "etcd: show etcd's payloads decoded (InternalRaftRequest, v2 Request, ConfChange,\n"
+                  "Metadata; IDs in hex), data that is not etcd's as --data says; none: the raw view")
+      ->check(CLI::IsMember({"etcd", "none"}))
+      ->capture_default_str();
+  app->add_option("--entry-type", f->entry_type,
+                  "show only these entry types (etcd-dump-logs' names, comma-separated): Normal,\n"
+                  "ConfigChange, Request, InternalRaftRequest, IRRRange, IRRPut, IRRDeleteRange,\n"
+                  "IRRTxn, IRRCompaction, IRRLeaseGrant, IRRLeaseRevoke, IRRLeaseCheckpoint, and\n"
+                  "IRR<Kind> for every other request (IRRAlarm, IRRAuthUserAdd, ...)");
+  auto* from = app->add_option("--from", f->from, "show only entries from this index on (inclusive)");
+  auto* to = app->add_option("--to", f->to, "show only entries up to this index (inclusive)");
+  app->add_option("--stream-decoder", f->view.stream_decoder,
+                  "a program (split on spaces, no shell) that reads each shown entry's data as a hex\n"
+                  "line on stdin and answers one line \"<status>|<decoded>\" on stdout\n"
+                  "(etcd-dump-logs' -stream-decoder)");
+  app->add_option("--stream-decoder-timeout", f->view.stream_decoder_timeout,
+                  "seconds to wait for each answer of the stream decoder, and for its exit")
+      ->check(CLI::Range(0.001, 3600.0))
+      ->capture_default_str();
+  return {app, [f, ai, si, data, from, to] {
             f->use_at_index = ai->count() > 0;
             f->snapshot_given = si->count() > 0;
             f->data_given = data->count() > 0;
+            if (from->count() > 0) f->view.from = f->from;
+            if (to->count() > 0) f->view.to = f->to;
             return RunDump(*f);
           }};
 }

@@ -5,6 +5,7 @@
 
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/etcd_decode.h"
 #include "tools/progress.h"
 #include "tools/scanner.h"
 #include "tools/text.h"
@@ -30,6 +31,16 @@ std::string Preview(std::string_view data) {
   return RenderData(data.substr(0, kPreviewBytes), DataFormat::kAuto) + "...";
 }
 
+// What an entry holds when it is etcd's ("decoded=put"), else nothing.
+std::string KindText(const wal::Entry& e) {
+  const std::string kind = etcd::DecodedKind(etcd::DecodeEntry(e));
+  return kind.empty() ? kind : " decoded=" + kind;
+}
+std::string KindJson(const wal::Entry& e) {
+  const std::string kind = etcd::DecodedKind(etcd::DecodeEntry(e));
+  return kind.empty() ? kind : ", \"decoded\": " + JsonString(kind);
+}
+
 std::string TypeLabel(int64_t type) {
   return std::string(wal::RecordTypeName(type)) + "(" + std::to_string(type) + ")";
 }
@@ -40,7 +51,7 @@ std::string FieldsText(const ScannedRecord& r) {
     const wal::Entry& e = *r.entry;
     return " entry: index=" + std::to_string(e.index) + " term=" + std::to_string(e.term) +
            " type=" + EntryTypeName(e.type) + " size=" + std::to_string(e.data.size()) +
-           " data=" + Preview(e.data);
+           " data=" + Preview(e.data) + KindText(e);
   }
   if (r.state) return " state: " + HardStateText(*r.state);
   if (r.snapshot) {
@@ -70,7 +81,7 @@ std::string FieldsJson(const ScannedRecord& r) {
     const wal::Entry& e = *r.entry;
     return ", \"entry\": {\"index\": " + std::to_string(e.index) + ", \"term\": " + std::to_string(e.term) +
            ", \"type\": " + std::to_string(static_cast<int32_t>(e.type)) +
-           ", \"data\": " + JsonString(Base64(e.data)) + "}";
+           ", \"data\": " + JsonString(Base64(e.data)) + KindJson(e) + "}";
   }
   if (r.state) {
     return ", \"state\": {\"term\": " + std::to_string(r.state->term) +

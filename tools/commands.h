@@ -25,6 +25,8 @@ Command AddInfoCommand(CLI::App& parent);
 Command AddDemoCommand(CLI::App& parent);
 Command AddBenchCommand(CLI::App& parent);
 Command AddHoldLockCommand(CLI::App& parent);  // hidden; for tests and fencing
+// Hidden; writes a WAL with etcd's payloads, for tests.
+Command AddEtcdFixtureCommand(CLI::App& parent);
 
 // Builds the CLI, parses argv and runs the chosen command; returns the exit
 // code (see the --help footer).

@@ -128,6 +128,21 @@ bool IsPrintableAscii(std::string_view bytes) {
   return true;
 }
 
+bool IsText(std::string_view bytes) {
+  for (size_t i = 0; i < bytes.size();) {
+    const auto c = static_cast<unsigned char>(bytes[i]);
+    if (c >= 0x80) {
+      const size_t n = Utf8SequenceLength(bytes, i);
+      if (n == 0) return false;
+      i += n;
+      continue;
+    }
+    if ((c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c == 0x7f) return false;
+    ++i;
+  }
+  return true;
+}
+
 std::string QuotedText(std::string_view bytes) {
   std::string out;
   out.reserve(bytes.size() + 2);

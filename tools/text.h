@@ -26,6 +26,10 @@ std::string Hex(std::string_view bytes);
 // true when every byte is printable ASCII (0x20..0x7e). An empty string is.
 bool IsPrintableAscii(std::string_view bytes);
 
+// true when `bytes` is valid UTF-8 without control characters other than
+// tab, LF and CR: text a person can read (etcd's keys and values, mostly).
+bool IsText(std::string_view bytes);
+
 // `s` in double quotes with \" \\ and \xNN for anything not printable ASCII.
 std::string QuotedText(std::string_view bytes);
 

@@ -416,5 +416,132 @@ else
 fi
 check "purge: missing directory" 5 "" "$W" purge does-not-exist --keep 1
 
+# ---------------------------------------------------------------- etcd payloads
+# `walctl etcd-fixture` (hidden) writes what etcd v3.4/v3.5 would: etcd's
+# Metadata, conf changes with member JSON, v2 requests, an
+# InternalRaftRequest of every kind, and three entries that are not etcd's.
+golden "dump --decode none: the raw view (json)" dump_decode_none.json 0 "$W" dump g --format json --decode none
+golden "dump --decode none: the raw view (text)" dump.txt 0 "$W" dump g --decode none
+check "etcd-fixture" 0 "^wrote etcd$" "$W" etcd-fixture etcd
+golden "dump: etcd payloads" dump_etcd.txt 0 "$W" dump etcd
+golden "dump: etcd payloads (json)" dump_etcd.json 0 "$W" dump etcd --format json
+json_valid "json: etcd payloads" 0 "$W" dump etcd --format json
+check "dump --decode none: etcd data raw" 0 '^index=8 term=2 type=Normal data=hex:221' "$W" dump etcd --decode none
+
+check "records: the request kind" 0 ' entry: index=8 term=2 type=Normal size=[0-9]+ data=hex:[0-9a-f]+(\.\.\.)? decoded=put$' "$W" records etcd
+check "records: the conf change type" 0 ' entry: index=36 .* decoded=ConfChangeAddLearnerNode$' "$W" records etcd
+check "records: not etcd's, nothing decoded" 0 ' entry: index=41 term=3 type=Normal size=24 data="e1:ddkedxzyxruwmnjtrzovo"$' "$W" records etcd
+
+# json_check NAME PYTHON-EXPRESSIONS CMD...: CMD exits 0 and each line of
+# PYTHON-EXPRESSIONS (over `d`, the parsed output, and `e`, its entries by
+# index) is true.
+json_check() {
+  local name=$1 exprs=$2
+  shift 2
+  run "$@"
+  if [[ $rc -ne 0 ]]; then
+    fail "$name: exit $rc; stderr: $(head -c 400 "$T/err")"
+    return 0
+  fi
+  if python3 - "$T/out" "$exprs" >"$T/py" 2>&1 <<'PY'; then ok; else fail "$name: $(cat "$T/py")"; fi
+import json, sys
+d = json.load(open(sys.argv[1]))
+e = {x["index"]: x for x in d.get("entries", [])}
+for expr in sys.argv[2].strip().splitlines():
+    if not eval(expr):
+        sys.exit("false: " + expr.strip())
+PY
+}
+json_check "json: etcd fields" '
+d["etcd_metadata"] == {"node_id": "2e1259d415f2a040", "cluster_id": "cdf818194e3a8c32"}
+d["hard_state"] == {"term": 3, "vote": "2e1259d415f2a040", "commit": 41}
+e[1]["type"] == "EntryConfChange" and e[1]["conf_change"]["type"] == "ConfChangeAddNode"
+e[1]["member"] == {"id": "2e1259d415f2a040", "peerURLs": ["http://127.0.0.1:2380"], "name": "infra1", "clientURLs": ["http://127.0.0.1:2379"]}
+e[2]["type"] == "EntryNormal" and "request" not in e[2] and e[2]["data"] == ""
+e[3]["request"]["kind"] == "v2" and e[3]["request"]["message"] == "Request" and e[3]["request"]["v2"]["Method"] == "PUT"
+e[4]["request"]["v2"]["Time"] == "1700000000123456789"
+e[8]["request"] == {"kind": "put", "message": "InternalRaftRequest", "header": {"ID": "7a3c0e5d1b2f4005"}, "put": {"key": "foo", "value": "bar", "lease": "694d71ddd4a6b21c"}}
+e[9]["request"]["put"]["key"] == {"hex": "2f72656769737472792f00ff"} and e[9]["request"]["put"]["prev_kv"] is True
+e[12]["request"]["txn"]["compare"][0] == {"result": "EQUAL", "target": "VALUE", "key": "foo", "value": "bar"}
+e[12]["request"]["txn"]["success"][1]["request_txn"]["success"][0]["request_delete_range"]["key"] == "old"
+e[13]["request"]["compaction"]["revision"] == "9007199254740993"
+e[7]["request"]["lease_grant"] == {"TTL": 60, "ID": "694d71ddd4a6b21c"}
+e[17]["request"]["auth_user_add"]["password"] == "<redacted>" and "s3cret" not in open(sys.argv[1]).read()
+e[35]["request"]["kind"] == "v2" and e[35]["request"]["message"] == "InternalRaftRequest"
+e[36]["member"]["id"] == "91bc3c398fb3c146" and e[36]["member"]["isLearner"] is True
+e[38]["type"] == "EntryConfChangeV2" and e[38]["conf_change"]["changes"][0]["node_id"] == "91bc3c398fb3c146"
+all(k not in e[i] for i in (39, 40, 41) for k in ("request", "conf_change"))
+' "$W" dump etcd --format json
+
+json_check "json: records with the request kind" '
+[r["entry"].get("decoded") for s in d["segments"] for r in s["records"] if "entry" in r][7:9] == ["put", "put"]
+' "$W" records etcd --format json
+
+# count_entries NAME WANT CMD...: CMD exits 0 and prints WANT entry lines.
+count_entries() {
+  local name=$1 want=$2 n
+  shift 2
+  run "$@"
+  n=$(grep -c '^index=' "$T/out" || true)
+  if [[ $rc -ne 0 ]]; then
+    fail "$name: exit $rc; stderr: $(head -c 400 "$T/err")"
+  elif [[ $n -ne $want ]] || ! grep -q "^shown: $want$" "$T/out"; then
+    fail "$name: $n entries shown, want $want: $(head -c 600 "$T/out")"
+  else
+    ok
+  fi
+}
+count_entries "--entry-type IRRPut" 2 "$W" dump etcd --entry-type IRRPut
+[[ $(grep '^index=' "$T/out" | grep -vc ' request=put ' || true) -eq 0 ]] && ok || fail "--entry-type IRRPut: not only puts"
+count_entries "--entry-type IRRPut,IRRTxn,IRRLeaseGrant" 4 "$W" dump etcd --entry-type IRRPut,IRRTxn,IRRLeaseGrant
+count_entries "--entry-type ConfigChange (v1 and v2)" 4 "$W" dump etcd --entry-type ConfigChange
+count_entries "--entry-type Request (bare v2)" 2 "$W" dump etcd --entry-type Request
+count_entries "--entry-type InternalRaftRequest (and the empty entry)" 32 "$W" dump etcd --entry-type InternalRaftRequest
+count_entries "--entry-type Normal" 37 "$W" dump etcd --entry-type Normal
+count_entries "--entry-type IRRAuthUserAdd,IRRClusterVersionSet,IRRV2" 3 "$W" dump etcd --entry-type IRRAuthUserAdd,IRRClusterVersionSet,IRRV2
+count_entries "--from 5 --to 7" 3 "$W" dump etcd --from 5 --to 7
+[[ $(grep '^index=' "$T/out" | cut -d' ' -f1 | tr '\n' ' ') == "index=5 index=6 index=7 " ]] && ok || fail "--from 5 --to 7: $(cat "$T/out")"
+count_entries "--from 40" 2 "$W" dump etcd --from 40
+count_entries "--to 1 on a demo log" 1 "$W" dump g --to 1
+count_entries "--from/--to with --entry-type" 1 "$W" dump etcd --entry-type IRRPut --from 9 --to 20
+count_entries "--from past the end" 0 "$W" dump etcd --from 42
+json_check "json: --entry-type IRRLeaseGrant,IRRLeaseRevoke" '
+[x["request"]["kind"] for x in d["entries"]] == ["lease_grant", "lease_revoke"]
+' "$W" dump etcd --format json --entry-type IRRLeaseGrant,IRRLeaseRevoke
+check "--entry-type: unknown name" 1 '^walctl: --entry-type: unknown entry type "IRRBogus" \(valid: Normal, ConfigChange, .*IRRLeaseCheckpoint' \
+  "$W" dump etcd --entry-type IRRPut,IRRBogus
+check "--from after --to" 1 "^walctl: --from 8 is after --to 3: dump$" "$W" dump etcd --from 8 --to 3
+
+# --stream-decoder: etcd-dump-logs' contract (hex lines in, "status|data" out).
+printf '#!/bin/bash\nwhile read -r line; do echo "OK|$line"; done\n' >echo-decoder
+printf '#!/bin/bash\nwhile read -r line; do echo "no bar here"; done\n' >plain-decoder
+printf '#!/bin/bash\nwhile read -r line; do echo "A|b|c"; done\n' >bars-decoder
+printf '#!/bin/bash\nexit 3\n' >dead-decoder
+printf '#!/bin/bash\nwhile read -r line; do :; done\n' >mute-decoder
+printf '#!/bin/bash\nexec cat >/dev/null\n' >closing-decoder
+printf '#!/bin/bash\nwhile read -r line; do echo "OK|x"; done\nexit 4\n' >failing-decoder
+chmod +x ./*-decoder
+check "--stream-decoder" 0 '^index=8 term=2 type=Normal request=put .* decoder_status="OK" decoded_data="2214' \
+  "$W" dump etcd --entry-type IRRPut --stream-decoder "$T/echo-decoder"
+json_check "json: --stream-decoder gets each entry's data in hex" '
+len(d["entries"]) == 41
+all(x["decoder"] == {"status": "OK", "data": __import__("base64").b64decode(x["data"]).hex()} for x in d["entries"])
+' "$W" dump etcd --format json --stream-decoder "$T/echo-decoder"
+check "--stream-decoder: no delimiter" 0 'decoder_status="decoder output format is not right, print output anyway" decoded_data="no bar here"' \
+  "$W" dump etcd --from 3 --to 3 --stream-decoder "$T/plain-decoder"
+check "--stream-decoder: two delimiters" 0 'decoder_status="A\(\*WARNING: data might contain deliminator used by etcd-dump-logs\)" decoded_data="bc"' \
+  "$W" dump etcd --from 3 --to 3 --stream-decoder "$T/bars-decoder"
+check "--stream-decoder: dies" 1 "^walctl: stream decoder exited with status 3 without answering entry index 1: $T/dead-decoder$" \
+  "$W" dump etcd --stream-decoder "$T/dead-decoder"
+check "--stream-decoder: prints nothing" 1 "^walctl: stream decoder gave no answer line for entry index 1 within 0.3 s" \
+  "$W" dump etcd --stream-decoder "$T/mute-decoder" --stream-decoder-timeout 0.3
+check "--stream-decoder: closes its stdout" 1 "^walctl: stream decoder closed its stdout without answering entry index 1: $T/closing-decoder$" \
+  "$W" dump etcd --stream-decoder "$T/closing-decoder"
+check "--stream-decoder: fails at the end" 1 "^walctl: stream decoder exited with status 4: $T/failing-decoder$" \
+  "$W" dump etcd --stream-decoder "$T/failing-decoder"
+check "--stream-decoder: not found" 1 "^walctl: stream decoder cannot be started \(No such file or directory\): nope-decoder$" \
+  "$W" dump etcd --stream-decoder nope-decoder
+json_valid "json: --stream-decoder failure is an error object" 1 "$W" dump etcd --format json --stream-decoder "$T/dead-decoder"
+
 echo "walctl_cli: $passed passed, $failed failed"
 [[ $failed -eq 0 && $passed -gt 0 ]]
