@@ -55,7 +55,9 @@ class Walctl:
         return self.call("repair", d, *(["--dry-run"] if dry_run else []))
 
     def dump(self, d, snap=(0, 0)):
-        args = ["dump", d, "--format", "json", "--snapshot-index", snap[0], "--snapshot-term", snap[1]]
+        # --decode none: the raw view (numbers as numbers, data as base64),
+        # which is what is compared with ReadAll; decoding has its own tests.
+        args = ["dump", d, "--format", "json", "--decode", "none", "--snapshot-index", snap[0], "--snapshot-term", snap[1]]
         return self.call(*args)
 
 
