@@ -1,5 +1,7 @@
 // The command line: subcommands, the exit-code footer, and parse errors
 // mapped to exit code 1.
+#include <cstdio>
+#include <string>
 #include <vector>
 
 #include <CLI/CLI.hpp>
@@ -45,8 +47,31 @@ int Main(int argc, char** argv) {
     for (const Command& c : commands) {
       if (c.app->parsed()) where += " " + c.app->get_name();
     }
-    return std::string("walctl: ") + e.what() + ": " + where + " (see --help)\n";
+    std::string what = e.what();
+    if (what.starts_with("The following argument")) {
+      // "The following argument was not expected: X" / "arguments were".
+      const size_t colon = what.find(": ");
+      what = "unexpected argument" + (colon == std::string::npos ? std::string() : what.substr(colon));
+    }
+    return "walctl: " + what + ": " + where + " (see " + where + " --help)\n";
   });
+  // A mistyped command would otherwise read as a missing one ("A subcommand
+  // is required"): name it, and the commands there are.
+  std::string names;
+  bool known = false;
+  for (const Command& c : commands) {
+    known = known || (argc > 1 && c.app->get_name() == argv[1]);
+    if (!c.app->get_group().empty()) names += (names.empty() ? "" : ", ") + c.app->get_name();
+  }
+  if (argc == 1) {
+    std::fprintf(stderr, "walctl: a command is required (commands: %s; see walctl --help)\n", names.c_str());
+    return kExitUsage;
+  }
+  if (argv[1][0] != '-' && !known) {
+    std::fprintf(stderr, "walctl: unknown command: %s (commands: %s; see walctl --help)\n", argv[1],
+                 names.c_str());
+    return kExitUsage;
+  }
   // CLI11 reports parse errors (and --help) by exception; they end here and
   // nowhere else. Every other failure is a wal::Status.
   try {

@@ -166,9 +166,10 @@ Command AddDumpCommand(CLI::App& parent) {
       ->check(CLI::IsMember({"text", "json"}))
       ->capture_default_str();
   auto* data =
-      app->add_option("--data", f->data,
-                      "how entry data is shown in text output: auto (text if printable ASCII, else hex),\n"
-                      "text (escaped), hex, base64, raw")
+      app->add_option(
+             "--data", f->data,
+             "how entry data is shown in text output: auto (text if printable ASCII, else hex),\n"
+             "text (escaped), hex, base64, raw (the bytes unchanged, framed as raw:<length>:<bytes>)")
           ->check(CLI::IsMember({"auto", "text", "hex", "base64", "raw"}))
           ->capture_default_str();
   app->add_option("--decode", f->decode,

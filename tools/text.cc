@@ -175,7 +175,9 @@ std::string RenderData(std::string_view bytes, DataFormat format) {
     case DataFormat::kBase64:
       return Base64(bytes);
     case DataFormat::kRaw:
-      return std::string(bytes);
+      // The bytes as they are, framed by their length so that a reader
+      // can take them out of the line stream (they may hold newlines).
+      return "raw:" + std::to_string(bytes.size()) + ":" + std::string(bytes);
   }
   return std::string(bytes);
 }

@@ -161,6 +161,14 @@ for sub in "" dump records verify repair info demo; do
   if [[ $rc -eq 0 && -s $T/out ]] && grep -q "Exit codes" "$T/out"; then ok; else fail "help '$sub': exit $rc"; fi
 done
 check "version" 0 "walctl" "$W" --version
+# The exit-code table of --help is the one tools/README.md documents (the
+# codes, in order, and each one's first words), and the one these tests check.
+run "$W" --help
+help_codes=$(grep -E '^  [0-9]  ' "$T/out" | sed -E 's/^  ([0-9])  ([a-zA-Z]+( [a-zA-Z]+)?).*/\1 \2/')
+readme_codes=$(grep -E '^\| [0-9] \| ' "$HERE/README.md" | sed -E 's/^\| ([0-9]) \| ([a-zA-Z]+( [a-zA-Z]+)?).*/\1 \2/')
+if [[ -n $help_codes && $help_codes == "$readme_codes" && $(echo "$help_codes" | wc -l) -eq 9 ]]; then ok; else
+  fail "exit codes: --help says [$help_codes], tools/README.md says [$readme_codes]"
+fi
 
 # ---------------------------------------------------------------- demo
 check "demo small" 0 "check: all 20 entries and the hard state match" "$W" demo g "${SMALL[@]}"
@@ -192,7 +200,7 @@ golden "records text" records.txt 0 "$W" records g
 golden "records json" records.json 0 "$W" records g --format json
 golden "info" info.txt 0 "$W" info g
 golden "verify" verify.txt 0 "$W" verify g
-check "dump --data raw" 0 "e1:" "$W" dump g --data raw
+check "dump --data raw: framed by length" 0 "^index=1 term=1 type=Normal data=raw:24:e1:" "$W" dump g --data raw
 if command -v python3 >/dev/null 2>&1; then
   json_valid "json: dump" 0 "$W" dump g --format json
   json_valid "json: records" 0 "$W" records g --format json
@@ -242,8 +250,9 @@ check "--snapshot-term without --snapshot-index" 1 "^walctl: --snapshot-term req
   "$W" verify g --snapshot-term 1
 check "--format json with --data hex" 1 "^walctl: --data hex conflicts with --format json" "$W" dump g --format json --data hex
 check "bad --format" 1 "^walctl: --format: xml not in" "$W" records g --format xml
-check "no subcommand" 1 "^walctl: " "$W"
-check "unknown argument" 1 "^walctl: " "$W" verify g extra
+check "no subcommand" 1 "^walctl: a command is required \(commands: dump, records, verify, repair, purge, info, demo, bench" "$W"
+check "unknown command" 1 "^walctl: unknown command: dumpp \(commands: dump, records" "$W" dumpp g
+check "unknown argument" 1 "^walctl: unexpected argument: extra: walctl verify \(see walctl verify --help\)$" "$W" verify g extra
 check "missing DIR" 1 "^walctl: DIR is required" "$W" info
 check "snapshot not recorded" 7 "snapshot \{index 5, term 1\} not found" "$W" verify g --snapshot-index 5 --snapshot-term 1
 check "snapshot with another term" 7 "snapshot at index 12 has term 1, expected 2: g/$seg1 at offset" \
