@@ -393,6 +393,13 @@ def check_full(c, wc, data, w):
     r = wc.call("verify", data)
     c.expect("walctl verify %s: exit 0, etcd: will start on this log" % data,
              r.rc == 0 and "etcd: will start on this log" in r.out, r.text())
+    # info reads the newest .snap file's header as etcd's snapshotter wrote it.
+    if snaps:
+        idx, term, fname = snaps[-1]
+        r = wc.call("info", data)
+        want = re.compile(r"^  %s index=%d term=%d voters=\[[0-9a-f]+\] learners=\[" % (re.escape(fname), idx, term), re.M)
+        c.expect("walctl info: the header of %s (index, term, voters)" % fname, r.rc == 0 and want.search(r.out),
+                 r.text())
 
 
 def check_purged(c, wc, data, t):

@@ -3,6 +3,9 @@
 // JSON, a leader's empty entry, v2 requests (publish, SYNC), one
 // InternalRaftRequest of every kind, a ConfChangeV2, and entries that are
 // not etcd's. For the tests of walctl dump's decoding and filters.
+#include <cinttypes>
+#include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 #include <vector>
@@ -14,6 +17,7 @@
 #include "raft_internal.pb.h"
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/etcd_snap.h"
 #include "wal/wal.h"
 
 namespace walctl {
@@ -266,18 +270,44 @@ wal::Status Write(const std::string& dir) {
   return w->Close();
 }
 
+// A member/snap/<term>-<index>.snap file as etcd's snapshotter writes it.
+wal::Status WriteSnap(const std::string& dir, uint64_t index, uint64_t term) {
+  char name[64];
+  std::snprintf(name, sizeof name, "%016" PRIx64 "-%016" PRIx64 ".snap", term, index);
+  const std::string path = wal::JoinPath(dir, name);
+  std::ofstream out(path, std::ios::binary | std::ios::trunc);
+  out << EncodeSnapFile(index, term, {kMember1}, "{\"Root\":{}}");
+  out.close();
+  if (!out) return wal::Status(wal::StatusCode::kIoError, "cannot write " + path);
+  std::printf("wrote %s\n", path.c_str());
+  return wal::Status::Ok();
+}
+
 }  // namespace
 
 Command AddEtcdFixtureCommand(CLI::App& parent) {
-  auto dir = std::make_shared<std::string>();
-  CLI::App* app =
-      parent.add_subcommand("etcd-fixture", "Write a small WAL with etcd's payloads (for tests).");
+  struct Flags {
+    std::string dir;
+    uint64_t snap_index = 0;
+    uint64_t snap_term = 0;
+  };
+  auto f = std::make_shared<Flags>();
+  CLI::App* app = parent.add_subcommand(
+      "etcd-fixture",
+      "Write a small WAL with etcd's payloads (for tests); with --snap-index, a .snap file into DIR.");
   app->group("");  // hidden
-  app->add_option("DIR", *dir, "WAL directory to create")->required();
-  return {app, [dir] {
-            wal::Status s = Write(*dir);
-            if (!s.ok()) return ReportError(Rephrase(s, *dir));
-            std::printf("wrote %s\n", dir->c_str());
+  app->add_option("DIR", f->dir, "WAL directory to create (or the snap directory, with --snap-index)")
+      ->required();
+  auto* si = app->add_option("--snap-index", f->snap_index, "write DIR/<term>-<index>.snap instead");
+  app->add_option("--snap-term", f->snap_term, "its term")->needs(si);
+  return {app, [f, si] {
+            if (si->count() > 0) {
+              wal::Status s = WriteSnap(f->dir, f->snap_index, f->snap_term);
+              return s.ok() ? static_cast<int>(kExitOk) : ReportError(s);
+            }
+            wal::Status s = Write(f->dir);
+            if (!s.ok()) return ReportError(Rephrase(s, f->dir));
+            std::printf("wrote %s\n", f->dir.c_str());
             return static_cast<int>(kExitOk);
           }};
 }

@@ -8,6 +8,7 @@
 
 #include "tools/commands.h"
 #include "tools/common.h"
+#include "tools/etcd_snap.h"
 #include "tools/progress.h"
 #include "tools/scanner.h"
 #include "tools/text.h"
@@ -123,11 +124,14 @@ void PrintLog(const WalDir& d, const LogStats& log) {
   std::printf("snapshots: %s\n", snaps.empty() ? "none" : (std::to_string(n) + " records: " + snaps).c_str());
   if (!d.snap_dir.empty()) {
     const std::vector<SnapFile> files = ListSnapFiles(d);
-    std::string names;
-    for (size_t i = 0; i < files.size() && i < kShown; ++i) names += (i ? ", " : "") + files[i].name;
-    if (files.size() > kShown) names += ", ... (" + std::to_string(files.size() - kShown) + " older)";
-    std::printf("etcd snapshot files: %s: %zu%s%s\n", d.snap_dir.c_str(), files.size(),
-                files.empty() ? "" : ", newest first: ", names.c_str());
+    std::printf("etcd snapshot files: %s: %zu%s\n", d.snap_dir.c_str(), files.size(),
+                files.empty() ? "" : ", newest first:");
+    for (size_t i = 0; i < files.size() && i < kShown; ++i) {
+      auto h = ReadSnapFile(wal::JoinPath(d.snap_dir, files[i].name));
+      std::printf("  %s %s\n", files[i].name.c_str(),
+                  h.has_value() ? SnapHeaderText(*h).c_str() : ("unreadable: " + Reason(h.error())).c_str());
+    }
+    if (files.size() > kShown) std::printf("  ... (%zu older)\n", files.size() - kShown);
   }
   std::printf("entries: %llu records, index %s\n", static_cast<unsigned long long>(log.entries),
               RangeText(log.first_entry, log.last_entry).c_str());

@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <cstring>
 
+#include "tools/etcd_snap.h"
 #include "tools/text.h"
 #include "wal/file_system.h"
 #include "wal/wal.h"
@@ -208,13 +209,20 @@ wal::Result<StartPoint> DefaultStart(const WalDir& d, const wal::Options& option
                        [&](const wal::Snapshot& s) { return s.index == index && s.term == term; });
   };
   for (const SnapFile& f : files) {
-    if (recorded(f.index, f.term) && SelectFrom(d, f.index).has_value()) {
-      StartPoint p{{f.index, f.term},
-                   "the newest snapshot file the WAL records, " + f.name + " (etcd starts there)"};
-      Note("reading from snapshot {index=" + std::to_string(f.index) + " term=" + std::to_string(f.term) +
-           "}: " + p.why);
-      return p;
+    if (!recorded(f.index, f.term) || !SelectFrom(d, f.index).has_value()) continue;
+    // etcd loads the file and skips (renames .broken) one it cannot read.
+    auto header = ReadSnapFile(wal::JoinPath(d.snap_dir, f.name));
+    if (!header.has_value() || header->index != f.index || header->term != f.term) {
+      Warn("skipping " + wal::JoinPath(d.snap_dir, f.name) + ": " +
+           (header.has_value() ? "its header says " + SnapHeaderText(*header) : Reason(header.error())) +
+           " (etcd skips it too, renaming it .broken)");
+      continue;
     }
+    StartPoint p{{f.index, f.term},
+                 "the newest snapshot file the WAL records, " + f.name + " (etcd starts there)"};
+    Note("reading from snapshot {index=" + std::to_string(f.index) + " term=" + std::to_string(f.term) +
+         "}: " + p.why);
+    return p;
   }
   if (from_zero) return StartPoint{};
   for (auto it = valid->rbegin(); it != valid->rend(); ++it) {

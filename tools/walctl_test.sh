@@ -379,11 +379,18 @@ check "data dir: verify finds member/wal" 0 "note: etcd data dir: reading its WA
 check "data dir: info" 0 "directory: dd/member/wal" "$W" info dd
 check "data dir without member/wal" 6 "not a WAL directory \(no \*.wal files, and no member/wal\): dd/member$" "$W" verify dd/member
 # etcd starts after the newest .snap file the WAL records ({12, 1}; index 19 is not recorded).
-touch dd/member/snap/0000000000000001-000000000000000c.snap dd/member/snap/0000000000000001-0000000000000013.snap
+check "etcd-fixture: a .snap file" 0 "^wrote dd/member/snap/0000000000000001-000000000000000c.snap$" \
+  "$W" etcd-fixture dd/member/snap --snap-index 12 --snap-term 1
+"$W" etcd-fixture dd/member/snap --snap-index 19 --snap-term 1 >/dev/null
 check "data dir: dump starts where etcd would" 0 "^walctl: note: reading from snapshot \{index=12 term=1\}: the newest snapshot file the WAL records, 0000000000000001-000000000000000c.snap" "$W" dump dd
 check "data dir: dump prints the entries after it" 0 "entries: 8 \(index 13..20\)" "$W" dump dd
 check "data dir: verify from the same snapshot" 0 "snapshot: index=12 term=1 found" "$W" verify dd
-check "data dir: info lists etcd's snapshot files" 0 "^etcd snapshot files: dd/member/snap: 2, newest first: 0000000000000001-0000000000000013.snap, 0000000000000001-000000000000000c.snap$" "$W" info dd
+check "data dir: info lists etcd's snapshot files" 0 "^etcd snapshot files: dd/member/snap: 2, newest first:$" "$W" info dd
+check "data dir: info shows a .snap file's header" 0 "^  0000000000000001-000000000000000c.snap index=12 term=1 voters=\[2e1259d415f2a040\] learners=\[\]$" "$W" info dd
+# etcd skips a .snap file it cannot load (crc mismatch, empty): so does walctl.
+cp -r dd ddbroken && printf 'X' | dd of=ddbroken/member/snap/0000000000000001-000000000000000c.snap bs=1 seek=20 conv=notrunc status=none
+check "data dir: a broken .snap file is skipped, as etcd does" 0 "warning: skipping ddbroken/member/snap/0000000000000001-000000000000000c.snap: snapshot file has a crc mismatch" "$W" dump ddbroken
+check "data dir: info marks it unreadable" 0 "^  0000000000000001-000000000000000c.snap unreadable: snapshot file has a crc mismatch" "$W" info ddbroken
 check "data dir: info says where etcd starts" 0 "^etcd starts from: snapshot \{index=12 term=1\}: the newest snapshot file the WAL records" "$W" info dd
 # A purged log (etcd removed the oldest segment): no flags needed.
 cp -r g purged && rm purged/$seg0
