@@ -21,7 +21,6 @@
 #include <cstring>
 #include <limits>
 #include <map>
-#include <mutex>
 #include <optional>
 #include <span>
 #include <unordered_set>
@@ -29,12 +28,14 @@
 
 #include "src/errno_status.h"
 #include "src/format.h"
+#include "src/mutex.h"
 
 namespace wal {
 
 namespace {
 
 using internal::ErrnoStatus;
+using internal::MutexLock;
 
 using internal::kPageBytes;
 using internal::kSectorBytes;
@@ -335,7 +336,7 @@ struct MemFsState {
   Status BeforeOp(OpInfo info) {
     std::shared_ptr<const MemFileSystem::OpHook> h;
     {
-      std::lock_guard<std::mutex> l(mu);
+      MutexLock l(&mu);
       info.index = ops++;
       h = hook;
     }
@@ -345,7 +346,7 @@ struct MemFsState {
 
   // The node at the first `n` components, or nullptr with *err set (ENOENT
   // for a missing component, ENOTDIR for a file used as a directory).
-  InodePtr Walk(const PathParts& p, size_t n, int* err) const {
+  InodePtr Walk(const PathParts& p, size_t n, int* err) const WAL_REQUIRES(mu) {
     InodePtr cur = root;
     for (size_t i = 0; i < n; ++i) {
       if (!cur->is_dir) {
@@ -361,9 +362,11 @@ struct MemFsState {
     }
     return cur;
   }
-  InodePtr Lookup(const PathParts& p, int* err) const { return Walk(p, p.parts.size(), err); }
+  InodePtr Lookup(const PathParts& p, int* err) const WAL_REQUIRES(mu) {
+    return Walk(p, p.parts.size(), err);
+  }
   // The directory that holds (or would hold) p's leaf. p must not be root.
-  InodePtr ParentDir(const PathParts& p, int* err) const {
+  InodePtr ParentDir(const PathParts& p, int* err) const WAL_REQUIRES(mu) {
     InodePtr dir = Walk(p, p.parts.size() - 1, err);
     if (dir && !dir->is_dir) {
       *err = ENOTDIR;
@@ -372,30 +375,34 @@ struct MemFsState {
     return dir;
   }
 
-  InodePtr NewDir(uint32_t mode) {
+  InodePtr NewDir(uint32_t mode) WAL_REQUIRES(mu) {
     auto d = std::make_shared<Inode>(true, mode);
     if (dirs.size() >= 2 * dirs_after_prune + 64) PruneDirs();
     dirs.push_back(d);
     return d;
   }
-  void PruneDirs() {
+  void PruneDirs() WAL_REQUIRES(mu) {
     std::erase_if(dirs, [](const std::weak_ptr<Inode>& w) { return w.expired(); });
     dirs_after_prune = dirs.size();
   }
 
   void RebuildDir(Inode& dir, const std::string& path, const CrashPolicy& policy,
-                  std::unordered_set<const Inode*>& visited);
-  void RecoverFile(Inode& file, const std::string& path, const CrashPolicy& policy);
+                  std::unordered_set<const Inode*>& visited) WAL_REQUIRES(mu);
+  void RecoverFile(Inode& file, const std::string& path, const CrashPolicy& policy) WAL_REQUIRES(mu);
 
-  mutable std::mutex mu;
+  // One mutex for the whole file system: the fields below, and every inode
+  // reachable from root (their contents, entries and locks are read and
+  // changed only under it; the analysis sees the fields here, not inside
+  // the inodes).
+  mutable Mutex mu;
   std::condition_variable lock_cv;  // signalled when a lock is released or dropped
-  InodePtr root;
-  std::vector<std::weak_ptr<Inode>> dirs;  // every directory but root, for cycle breaking
-  size_t dirs_after_prune = 0;
-  uint64_t generation = 1;  // bumped by each crash; files opened before are invalid
-  uint64_t next_file_id = 1;
-  uint64_t ops = 0;
-  std::shared_ptr<const MemFileSystem::OpHook> hook;
+  InodePtr root WAL_GUARDED_BY(mu);
+  std::vector<std::weak_ptr<Inode>> dirs WAL_GUARDED_BY(mu);  // every directory but root, for cycle breaking
+  size_t dirs_after_prune WAL_GUARDED_BY(mu) = 0;
+  uint64_t generation WAL_GUARDED_BY(mu) = 1;  // bumped by each crash; files opened before are invalid
+  uint64_t next_file_id WAL_GUARDED_BY(mu) = 1;
+  uint64_t ops WAL_GUARDED_BY(mu) = 0;
+  std::shared_ptr<const MemFileSystem::OpHook> hook WAL_GUARDED_BY(mu);
 };
 
 void MemFsState::RebuildDir(Inode& dir, const std::string& path, const CrashPolicy& policy,
@@ -503,7 +510,7 @@ class MemFile final : public File {
   const std::string& path() const override { return path_; }
 
   Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) override {
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     if (!readable_) return ErrnoStatus("pread", path_, EBADF);
     if (inode_->is_dir) return ErrnoStatus("pread", path_, EISDIR);
@@ -515,14 +522,14 @@ class MemFile final : public File {
     if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset)
       return ErrnoStatus("pwrite", path_, EFBIG);
     WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kWriteAt, path_, "", offset, data.size()}));
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());  // the hook may have crashed the file system
     inode_->Write(offset, data);
     return Status::Ok();
   }
 
   Result<uint64_t> Size() override {
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     return inode_->is_dir ? uint64_t{0} : inode_->live.size();
   }
@@ -532,7 +539,7 @@ class MemFile final : public File {
     WAL_RETURN_IF_ERROR(Precheck("ftruncate", /*needs_write=*/true, EINVAL));
     if (size > kMaxFileSize) return ErrnoStatus("ftruncate", path_, EFBIG);
     WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kTruncate, path_, "", 0, size}));
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     inode_->Resize(size);
     return Status::Ok();
@@ -542,7 +549,7 @@ class MemFile final : public File {
     WAL_RETURN_IF_ERROR(Precheck("fallocate", /*needs_write=*/true));
     if (size > kMaxFileSize) return ErrnoStatus("fallocate", path_, EFBIG);
     WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kAllocate, path_, "", 0, size}));
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     if (size > inode_->live.size()) inode_->Resize(size);
     return Status::Ok();
@@ -551,7 +558,7 @@ class MemFile final : public File {
   Status Sync() override {
     WAL_RETURN_IF_ERROR(Precheck("fdatasync", /*needs_write=*/false));
     WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kSync, path_, "", 0, 0}));
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     if (inode_->is_dir) {
       // fsync on a directory descriptor is what SyncDir does.
@@ -563,7 +570,7 @@ class MemFile final : public File {
   }
 
   Status TryLock() override {
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     // An F_WRLCK needs a descriptor open for writing.
     if (!writable_) return ErrnoStatus("fcntl(F_OFD_SETLK)", path_, EBADF);
@@ -576,17 +583,17 @@ class MemFile final : public File {
   }
 
   Status Lock() override {
-    std::unique_lock<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     if (!writable_) return ErrnoStatus("fcntl(F_OFD_SETLKW)", path_, EBADF);
-    state_->lock_cv.wait(l, [this] { return !CheckUsable().ok() || !HeldByOther(); });
+    while (CheckUsable().ok() && HeldByOther()) state_->mu.Wait(state_->lock_cv);
     WAL_RETURN_IF_ERROR(CheckUsable());
     TakeLock();
     return Status::Ok();
   }
 
   Status Close() override {
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     if (closed_) return Status::Ok();
     closed_ = true;
     if (inode_->lock_owner == id_ && inode_->lock_generation == state_->generation) {
@@ -597,8 +604,7 @@ class MemFile final : public File {
   }
 
  private:
-  // Requires mu.
-  Status CheckUsable() const {
+  Status CheckUsable() const WAL_REQUIRES(state_->mu) {
     if (closed_) return Status(StatusCode::kFailedPrecondition, path_ + ": file is closed");
     if (generation_ != state_->generation) {
       return Status(StatusCode::kIoError, path_ + ": file invalidated by crash");
@@ -607,16 +613,16 @@ class MemFile final : public File {
   }
   // Checks done before the hook, so ops on dead files are not counted.
   Status Precheck(std::string_view op, bool needs_write, int not_writable_errno = EBADF) const {
-    std::lock_guard<std::mutex> l(state_->mu);
+    MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());
     if (needs_write && !writable_) return ErrnoStatus(op, path_, not_writable_errno);
     return Status::Ok();
   }
-  bool HeldByOther() const {
+  bool HeldByOther() const WAL_REQUIRES(state_->mu) {
     return inode_->lock_owner != 0 && inode_->lock_owner != id_ &&
            inode_->lock_generation == state_->generation;
   }
-  void TakeLock() {
+  void TakeLock() WAL_REQUIRES(state_->mu) {
     inode_->lock_owner = id_;
     inode_->lock_generation = state_->generation;
   }
@@ -628,7 +634,7 @@ class MemFile final : public File {
   bool writable_;
   uint64_t id_;
   uint64_t generation_;
-  bool closed_ = false;
+  bool closed_ WAL_GUARDED_BY(state_->mu) = false;
 };
 
 }  // namespace
@@ -638,7 +644,7 @@ MemFileSystem::~MemFileSystem() = default;
 
 Result<std::unique_ptr<File>> MemFileSystem::Open(const std::string& path, const OpenOptions& o) {
   if (o.create || o.truncate) WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kOpen, path, "", 0, 0}));
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (path.empty()) return ErrnoStatus("open", path, ENOENT);
   PathParts p = SplitPath(path);
   int err = 0;
@@ -670,7 +676,7 @@ Result<std::unique_ptr<File>> MemFileSystem::Open(const std::string& path, const
 }
 
 Result<std::vector<std::string>> MemFileSystem::ListDir(const std::string& dir) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (dir.empty()) return ErrnoStatus("opendir", dir, ENOENT);
   int err = 0;
   InodePtr d = state_->Lookup(SplitPath(dir), &err);
@@ -683,7 +689,7 @@ Result<std::vector<std::string>> MemFileSystem::ListDir(const std::string& dir) 
 }
 
 Result<FileInfo> MemFileSystem::Stat(const std::string& path) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (path.empty()) return ErrnoStatus("stat", path, ENOENT);
   int err = 0;
   InodePtr n = state_->Lookup(SplitPath(path), &err);
@@ -697,7 +703,7 @@ Result<FileInfo> MemFileSystem::Stat(const std::string& path) {
 
 Status MemFileSystem::CreateDir(const std::string& path, uint32_t mode) {
   WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kCreateDir, path, "", 0, 0}));
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (path.empty()) return ErrnoStatus("mkdir", path, ENOENT);
   PathParts p = SplitPath(path);
   if (p.is_root()) return ErrnoStatus("mkdir", path, EEXIST);
@@ -711,7 +717,7 @@ Status MemFileSystem::CreateDir(const std::string& path, uint32_t mode) {
 
 Status MemFileSystem::RemoveFile(const std::string& path) {
   WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kRemoveFile, path, "", 0, 0}));
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (path.empty()) return ErrnoStatus("unlink", path, ENOENT);
   PathParts p = SplitPath(path);
   if (p.is_root()) return ErrnoStatus("unlink", path, EISDIR);
@@ -727,7 +733,7 @@ Status MemFileSystem::RemoveFile(const std::string& path) {
 
 Status MemFileSystem::RemoveDir(const std::string& path) {
   WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kRemoveDir, path, "", 0, 0}));
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (path.empty()) return ErrnoStatus("rmdir", path, ENOENT);
   PathParts p = SplitPath(path);
   if (p.is_root()) return ErrnoStatus("rmdir", path, EBUSY);
@@ -744,7 +750,7 @@ Status MemFileSystem::RemoveDir(const std::string& path) {
 
 Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
   WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kRename, from, to, 0, 0}));
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   const std::string op = "rename " + from + " to";
   if (from.empty() || to.empty()) return ErrnoStatus(op, to, ENOENT);
   PathParts src = SplitPath(from);
@@ -787,7 +793,7 @@ Status MemFileSystem::Rename(const std::string& from, const std::string& to) {
 
 Status MemFileSystem::SyncDir(const std::string& dir) {
   WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kSyncDir, dir, "", 0, 0}));
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   if (dir.empty()) return ErrnoStatus("open directory", dir, ENOENT);
   int err = 0;
   InodePtr d = state_->Lookup(SplitPath(dir), &err);
@@ -798,7 +804,7 @@ Status MemFileSystem::SyncDir(const std::string& dir) {
 }
 
 void MemFileSystem::SimulateCrash(const CrashPolicy& policy) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   ++state_->generation;  // invalidates every open File and every lock
   if (policy.mode != CrashMode::kKeepAll) {
     std::unordered_set<const Inode*> visited{state_->root.get()};
@@ -819,12 +825,12 @@ void MemFileSystem::SimulateCrash(const CrashPolicy& policy) {
 
 void MemFileSystem::SetOpHook(OpHook hook) {
   auto h = hook ? std::make_shared<const OpHook>(std::move(hook)) : nullptr;
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   state_->hook = std::move(h);
 }
 
 uint64_t MemFileSystem::op_count() const {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   return state_->ops;
 }
 
@@ -850,7 +856,7 @@ void ForEachLiveFile(const Inode& root, F f) {
 }  // namespace
 
 std::vector<std::string> MemFileSystem::ListAllFiles() const {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   std::vector<std::string> out;
   ForEachLiveFile(*state_->root, [&](std::string path, const Inode&) { out.push_back(std::move(path)); });
   std::sort(out.begin(), out.end());
@@ -858,7 +864,7 @@ std::vector<std::string> MemFileSystem::ListAllFiles() const {
 }
 
 std::vector<UnsyncedRange> MemFileSystem::UnsyncedRanges() const {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   std::vector<UnsyncedRange> out;
   std::unordered_set<const Inode*> seen;
   ForEachLiveFile(*state_->root, [&](std::string path, const Inode& file) {
@@ -872,7 +878,7 @@ std::vector<UnsyncedRange> MemFileSystem::UnsyncedRanges() const {
 }
 
 Result<std::string> MemFileSystem::ReadFileToString(const std::string& path) const {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   int err = ENOENT;
   InodePtr n = path.empty() ? nullptr : state_->Lookup(SplitPath(path), &err);
   if (!n) return ErrnoStatus("read", path, err);
@@ -881,7 +887,7 @@ Result<std::string> MemFileSystem::ReadFileToString(const std::string& path) con
 }
 
 Result<std::string> MemFileSystem::ReadDurableFileToString(const std::string& path) const {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   int err = ENOENT;
   InodePtr n = path.empty() ? nullptr : state_->Lookup(SplitPath(path), &err);
   if (!n) return ErrnoStatus("read", path, err);
@@ -890,7 +896,7 @@ Result<std::string> MemFileSystem::ReadDurableFileToString(const std::string& pa
 }
 
 Status MemFileSystem::WriteFileFromString(const std::string& path, std::string_view bytes, uint32_t mode) {
-  std::lock_guard<std::mutex> l(state_->mu);
+  MutexLock l(&state_->mu);
   PathParts p = SplitPath(path);
   if (p.is_root()) return ErrnoStatus("write", path, path.empty() ? ENOENT : EISDIR);
   if (bytes.size() > kMaxFileSize) return ErrnoStatus("write", path, EFBIG);
