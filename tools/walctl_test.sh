@@ -156,9 +156,13 @@ seg0=0000000000000000-0000000000000000.wal
 seg1=0000000000000001-000000000000000b.wal
 
 # ---------------------------------------------------------------- help
-for sub in "" dump records verify repair info demo; do
+for sub in "" dump records verify repair purge info demo; do
   run "$W" $sub --help
   if [[ $rc -eq 0 && -s $T/out ]] && grep -q "Exit codes" "$T/out"; then ok; else fail "help '$sub': exit $rc"; fi
+  # In an operator's words: no library internals, no "a entry".
+  if grep -qiE "the seed|OpenAtIndex|what ReadAll returns|\ba entry" "$T/out"; then
+    fail "help '$sub' speaks of library internals: $(grep -iE "the seed|OpenAtIndex|what ReadAll returns|\ba entry" "$T/out" | head -1)"
+  else ok; fi
 done
 check "version" 0 "walctl" "$W" --version
 # The exit-code table of --help is the one tools/README.md documents (the
