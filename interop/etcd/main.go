@@ -21,6 +21,7 @@ const usage = `usage:
   etcdwal verify DIR [--snap-index I --snap-term T]
   etcdwal repair DIR
   etcdwal valid-snapshots DIR
+  etcdwal requests DIR   (one entry per request kind etcd 3.4 writes, etcd's own Go types)
   etcdwal serve   (one JSON array of arguments per stdin line; each answer ends with "#rc N")
   etcdwal bench write DIR --entries N --size B --batch K [--segment-size S] [--unsafe-no-fsync 1]
   etcdwal bench unsynced DIR --entries N --size B [--segment-size S]
@@ -53,6 +54,8 @@ func realMain(args []string) int {
 		code, err = cmdRepair(args[1:])
 	case "valid-snapshots":
 		code, err = cmdValidSnapshots(args[1:])
+	case "requests":
+		code, err = cmdRequests(args[1:])
 	case "bench":
 		code, err = cmdBench(args[1:])
 	case "serve":
