@@ -170,6 +170,8 @@ func irrs() []*pb.InternalRaftRequest {
 			Compare: []*pb.Compare{
 				{Result: pb.Compare_EQUAL, Target: pb.Compare_VERSION, Key: u("c/version"),
 					TargetUnion: &pb.Compare_Version{Version: 31}, RangeEnd: u("c/versioo")},
+				{Result: pb.Compare_GREATER, Target: pb.Compare_VERSION, Key: u("c/negative"),
+					TargetUnion: &pb.Compare_Version{Version: -2}}, // int64, not uint64: a 10-byte varint
 				{Result: pb.Compare_GREATER, Target: pb.Compare_CREATE, Key: u("c/create"),
 					TargetUnion: &pb.Compare_CreateRevision{CreateRevision: 32}},
 				{Result: pb.Compare_LESS, Target: pb.Compare_MOD, Key: u("c/mod"),
@@ -201,6 +203,8 @@ func irrs() []*pb.InternalRaftRequest {
 			{ID: 0x5e5e5e5e03, Remaining_TTL: 77}, {ID: 0x5e5e5e5e04, Remaining_TTL: 78}}}},
 		{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_ACTIVATE, MemberID: 0x2e1259d415f2a040, Alarm: pb.AlarmType_NOSPACE}},
 		{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_DEACTIVATE, MemberID: 0x2e1259d415f2a041, Alarm: pb.AlarmType_CORRUPT}},
+		// etcd 3.4 proposes alarm GET (list) too: every field at its zero value.
+		{Alarm: &pb.AlarmRequest{Action: pb.AlarmRequest_GET, Alarm: pb.AlarmType_NONE}},
 		{AuthEnable: &pb.AuthEnableRequest{}},
 		{AuthDisable: &pb.AuthDisableRequest{}},
 		{Authenticate: &pb.InternalAuthenticateRequest{Name: "auth-name", Password: "auth-password",
@@ -221,6 +225,8 @@ func irrs() []*pb.InternalRaftRequest {
 			Perm: &authpb.Permission{PermType: authpb.READWRITE, Key: u("perm/a"), RangeEnd: u("perm/b")}}},
 		{AuthRoleGrantPermission: &pb.AuthRoleGrantPermissionRequest{Name: "perm-role-2",
 			Perm: &authpb.Permission{PermType: authpb.WRITE, Key: bin}}},
+		{AuthRoleGrantPermission: &pb.AuthRoleGrantPermissionRequest{Name: "perm-role-3",
+			Perm: &authpb.Permission{PermType: authpb.READ, Key: u("perm/read")}}},
 		{AuthRoleRevokePermission: &pb.AuthRoleRevokePermissionRequest{Role: "revoke-role", Key: u("rperm/a"),
 			RangeEnd: u("rperm/b")}},
 		// An InternalRaftRequest carrying a v2 request (the field etcd 3.4 still has).
