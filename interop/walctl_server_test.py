@@ -232,7 +232,8 @@ def drive(srv):
           flush=True)
     w["peer"] = "http://127.0.0.1:%d" % _free_port()
     r = srv.ctl("member", "add", "learner1", "--learner", "--peer-urls=" + w["peer"])
-    m = re.search(r"Member ([0-9a-f]+) added", r.stdout.decode())
+    # etcdctl prints the IDs with %16x: padded with spaces, not zeros.
+    m = re.search(r"Member\s+([0-9a-f]+)\s+added", r.stdout.decode())
     w["member_id"] = m.group(1) if m else None
     print("member add learner1 --learner --peer-urls=%s: id %s" % (w["peer"], w["member_id"]), flush=True)
     w["status"] = srv.status()
