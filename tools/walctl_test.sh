@@ -173,6 +173,14 @@ readme_codes=$(grep -E '^\| [0-9] \| ' "$HERE/README.md" | sed -E 's/^\| ([0-9])
 if [[ -n $help_codes && $help_codes == "$readme_codes" && $(echo "$help_codes" | wc -l) -eq 9 ]]; then ok; else
   fail "exit codes: --help says [$help_codes], tools/README.md says [$readme_codes]"
 fi
+# The top-level README's "Exit codes:" paragraph names the same codes in the
+# same order, each with the same first word.
+main_codes=$(sed -n '/^Exit codes:/,/^$/p' "$HERE/../README.md" | tr '\n' ' ' | sed 's/^Exit codes://' |
+  tr ';' '\n' | sed -nE 's/^ *([0-9]) ([a-zA-Z]+).*/\1 \2/p')
+help_first=$(echo "$help_codes" | sed -E 's/^([0-9] [a-zA-Z]+).*/\1/')
+if [[ -n $main_codes && $main_codes == "$help_first" ]]; then ok; else
+  fail "exit codes: --help says [$help_first], README.md says [$main_codes]"
+fi
 
 # ---------------------------------------------------------------- demo
 check "demo small" 0 "check: all 20 entries and the hard state match" "$W" demo g "${SMALL[@]}"
