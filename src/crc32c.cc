@@ -4,7 +4,30 @@
 
 #include <array>
 
+// ISA-L's SSE4.2 variant (the crc32 instruction), exported by its x86-64
+// builds but not declared in its header. Weak: where the build has no such
+// symbol it is null and the dispatcher is used for every length.
+extern "C" unsigned int crc32_iscsi_00(unsigned char* buffer, int len, unsigned int init_crc)
+    __attribute__((weak));
+
 namespace wal::internal {
+
+namespace {
+
+// ISA-L's dispatcher picks the widest folding code the CPU has (here
+// AVX-512 + VPCLMULQDQ), which needs a few hundred bytes to pay for its
+// setup: on 117-byte records (100-byte entries) it ran at 4.0 GB/s where
+// the crc32-instruction variant ran at 8.2 GB/s; at 384 bytes and up the
+// dispatcher wins (16 vs 14 GB/s, 33 vs 23 at 64 KiB; measured here). Every
+// record of a log is CRC'd separately, so short lengths are the common case.
+constexpr int kShortCrcBytes = 384;
+
+bool HaveSse42() {
+  static const bool have = crc32_iscsi_00 != nullptr && __builtin_cpu_supports("sse4.2");
+  return have;
+}
+
+}  // namespace
 
 // ISA-L's crc32_iscsi works on the raw (un-inverted) register: the standard
 // CRC-32C of `data` is ~crc32_iscsi(data, n, ~0). Feeding back the inverted
@@ -15,6 +38,7 @@ uint32_t Crc32cExtend(uint32_t crc, const void* data, size_t n) {
   auto* p =
       static_cast<unsigned char*>(const_cast<void*>(data));  // ISA-L takes a non-const pointer but only reads
   uint32_t reg = ~crc;
+  if (n < kShortCrcBytes && HaveSse42()) return ~crc32_iscsi_00(p, static_cast<int>(n), reg);
   constexpr size_t kMaxChunk = size_t{1} << 30;
   while (n > 0) {
     size_t chunk = n < kMaxChunk ? n : kMaxChunk;
