@@ -17,6 +17,10 @@ std::string Parent(const std::string& path) {
 
 bool PathExists(FileSystem* fs, const std::string& path) { return fs->Stat(path).has_value(); }
 
+Result<std::shared_ptr<const FileMapping>> File::Map() {
+  return Status(StatusCode::kFailedPrecondition, path() + ": this file system cannot map files");
+}
+
 Status CreateDirAll(FileSystem* fs, const std::string& path, uint32_t mode, bool sync_parents) {
   auto st = fs->Stat(path);
   if (st.has_value()) {

@@ -25,6 +25,7 @@
 #include <span>
 #include <unordered_set>
 #include <utility>
+#include <vector>
 
 #include "src/errno_status.h"
 #include "src/format.h"
@@ -494,6 +495,12 @@ namespace {
 
 using internal::MemFsState;
 
+struct CopiedMapping final : FileMapping {
+  explicit CopiedMapping(size_t n) : data(n) {}
+  std::span<const std::byte> bytes() const override { return data; }
+  std::vector<std::byte> data;
+};
+
 class MemFile final : public File {
  public:
   MemFile(std::shared_ptr<MemFsState> state, InodePtr inode, std::string path, bool readable, bool writable,
@@ -590,6 +597,18 @@ class MemFile final : public File {
     WAL_RETURN_IF_ERROR(CheckUsable());
     TakeLock();
     return Status::Ok();
+  }
+
+  // A copy of the bytes as they are now: later writes do not show in it
+  // (the interface allows either), and no later call can make it fault.
+  Result<std::shared_ptr<const FileMapping>> Map() override {
+    MutexLock l(&state_->mu);
+    WAL_RETURN_IF_ERROR(CheckUsable());
+    if (!readable_) return ErrnoStatus("mmap", path_, EACCES);
+    if (inode_->is_dir) return ErrnoStatus("mmap", path_, ENODEV);
+    auto copy = std::make_shared<CopiedMapping>(static_cast<size_t>(inode_->live.size()));
+    inode_->live.Read(0, copy->data);
+    return std::shared_ptr<const FileMapping>(std::move(copy));
   }
 
   Status Close() override {

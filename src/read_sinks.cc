@@ -51,8 +51,10 @@ ReadAllArenaResult::ReadAllArenaResult(ReadAllArenaResult&& o) noexcept
       views_(std::exchange(o.views_, nullptr)),
       size_(std::exchange(o.size_, 0)),
       capacity_(std::exchange(o.capacity_, 0)),
-      blocks_(std::move(o.blocks_)) {
+      blocks_(std::move(o.blocks_)),
+      mappings_(std::move(o.mappings_)) {
   o.blocks_.clear();
+  o.mappings_.clear();
 }
 
 ReadAllArenaResult& ReadAllArenaResult::operator=(ReadAllArenaResult&& o) noexcept {
@@ -65,6 +67,8 @@ ReadAllArenaResult& ReadAllArenaResult::operator=(ReadAllArenaResult&& o) noexce
     capacity_ = std::exchange(o.capacity_, 0);
     blocks_ = std::move(o.blocks_);
     o.blocks_.clear();
+    mappings_ = std::move(o.mappings_);
+    o.mappings_.clear();
   }
   return *this;
 }
@@ -75,6 +79,7 @@ void ReadAllArenaResult::Release() {
   size_ = capacity_ = 0;
   for (const Block& b : blocks_) ::munmap(b.base, b.capacity);
   blocks_.clear();
+  mappings_.clear();
 }
 
 std::vector<Entry> ReadAllArenaResult::ToEntries() const {
@@ -87,6 +92,12 @@ std::vector<Entry> ReadAllArenaResult::ToEntries() const {
 uint64_t ReadAllArenaResult::data_bytes() const {
   uint64_t n = 0;
   for (const EntryView& v : entries()) n += v.data.size();
+  return n;
+}
+
+uint64_t ReadAllArenaResult::mapped_bytes() const {
+  uint64_t n = 0;
+  for (const auto& m : mappings_) n += m->bytes().size();
   return n;
 }
 
@@ -163,12 +174,12 @@ Result<char*> ArenaSink::Store(size_t n, uint64_t consumed, uint64_t total) {
   return dst;
 }
 
-Status ArenaSink::Append(const EntryView& e, uint64_t consumed, uint64_t total) {
+Status ArenaSink::Append(const EntryView& e, bool mapped, uint64_t consumed, uint64_t total) {
   ReadAllArenaResult& r = *out_;
   if (r.size_ == r.capacity_) WAL_RETURN_IF_ERROR(GrowViews(consumed, total));
   EntryView& v = r.views_[r.size_];
   v = e;
-  if (!e.data.empty()) {
+  if (!e.data.empty() && !(mapped && map_)) {
     WAL_ASSIGN_OR_RETURN(char* dst, Store(e.data.size(), consumed, total));
     std::memcpy(dst, e.data.data(), e.data.size());
     v.data = std::string_view(dst, e.data.size());

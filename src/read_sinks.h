@@ -3,9 +3,13 @@
 // WAL::Impl::ReadAllInto; a sink only stores entries. Each sink offers:
 //   size_t size() const;               entries kept so far
 //   void TruncateTo(size_t n);         drop entries n.. (n <= size())
-//   Status Append(const EntryView& e, uint64_t consumed, uint64_t total);
+//   Status Append(const EntryView& e, bool mapped, uint64_t consumed, uint64_t total);
 //   uint64_t last_index() const;       index of the last kept entry (size() > 0)
 //   uint64_t term_at(size_t i) const;  term of kept entry i (i < size())
+//   Mappings* mappings();              where to keep segment mappings, or
+//                                      nullptr to read without mapping
+// `mapped`: e.data lies in a segment mapping kept in *mappings() (and so
+// lives as long as the result), not in the decoder's buffer.
 // `consumed` and `total` are the bytes of segment read so far and the bytes
 // of all selected segments: from them a sink sizes its arrays once, close to
 // the final count, instead of doubling.
@@ -14,6 +18,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "wal/status.h"
@@ -21,6 +26,8 @@
 #include "wal/wal.h"
 
 namespace wal::internal {
+
+using Mappings = std::vector<std::shared_ptr<const FileMapping>>;
 
 // Asks for transparent huge pages over the whole 2 MiB pages inside
 // [p, p+bytes): 512 times fewer page faults while the array fills. A hint
@@ -42,33 +49,37 @@ class VectorSink {
   explicit VectorSink(std::vector<Entry>* out) : out_(out) {}
   size_t size() const { return out_->size(); }
   void TruncateTo(size_t n) { out_->resize(n); }
-  Status Append(const EntryView& e, uint64_t consumed, uint64_t total) {
+  Status Append(const EntryView& e, bool /*mapped*/, uint64_t consumed, uint64_t total) {
     if (out_->size() == out_->capacity()) Grow(consumed, total);
     out_->push_back(Entry{e.term, e.index, e.type, std::string(e.data)});
     return Status::Ok();
   }
   uint64_t last_index() const { return out_->back().index; }
   uint64_t term_at(size_t i) const { return (*out_)[i].term; }
+  Mappings* mappings() { return nullptr; }  // every entry is copied: reading in chunks is cheaper
 
  private:
   void Grow(uint64_t consumed, uint64_t total);
   std::vector<Entry>* out_;
 };
 
-// ReadAllArena's: views into large data blocks.
+// ReadAllArena's: views into large data blocks. With `map` (ReadAllMapped),
+// views into the mapped segments wherever the decoder could map them.
 class ArenaSink {
  public:
-  explicit ArenaSink(ReadAllArenaResult* out) : out_(out) {}
+  ArenaSink(ReadAllArenaResult* out, bool map) : out_(out), map_(map) {}
   size_t size() const { return out_->size_; }
   void TruncateTo(size_t n) { out_->size_ = n; }
-  Status Append(const EntryView& e, uint64_t consumed, uint64_t total);
+  Status Append(const EntryView& e, bool mapped, uint64_t consumed, uint64_t total);
   uint64_t last_index() const { return out_->views_[out_->size_ - 1].index; }
   uint64_t term_at(size_t i) const { return out_->views_[i].term; }
+  Mappings* mappings() { return map_ ? &out_->mappings_ : nullptr; }
 
  private:
   Result<char*> Store(size_t n, uint64_t consumed, uint64_t total);
   Status GrowViews(uint64_t consumed, uint64_t total);
   ReadAllArenaResult* out_;
+  bool map_;
 };
 
 }  // namespace wal::internal

@@ -29,6 +29,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,14 @@ class RecordDecoder {
   bool decoded() const { return decoded_; }
   uint32_t computed_crc() const { return computed_crc_; }
   bool crc_checked() const { return crc_checked_; }
+  // Mapped mode (before Next()): each segment is mapped (File::Map) when the
+  // decoder reaches it and records are decoded in place, with no copy; the
+  // mappings go to *keep, which must outlive every record that points into
+  // them. A segment that cannot be mapped is read in chunks, as without.
+  void set_map_segments(std::vector<std::shared_ptr<const FileMapping>>* keep) { keep_ = keep; }
+  // The record last returned lies in a mapping held by *keep (not in the
+  // decoder's buffer, which the next call reuses).
+  bool mapped() const { return map_ != nullptr; }
   // Starts the first segment at `offset` instead of 0 (before Next()).
   void set_start_offset(uint64_t offset) { offset_ = offset; }
 
@@ -123,6 +132,8 @@ class RecordDecoder {
   bool decoded_ = false;
   uint32_t computed_crc_ = 0;
   bool crc_checked_ = false;
+  std::vector<std::shared_ptr<const FileMapping>>* keep_ = nullptr;
+  const uint8_t* map_ = nullptr;  // the current segment's mapped bytes (mapped mode)
   std::vector<uint8_t> buf_;
   uint64_t buf_offset_ = 0;  // file offset of buf_[0]
   size_t buf_len_ = 0;

@@ -324,7 +324,7 @@ struct WAL::Impl final : GroupCommit {
       }
       if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
         sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
-      WAL_RETURN_IF_ERROR(sink->Append(e, consumed, total));
+      WAL_RETURN_IF_ERROR(sink->Append(e, d.mapped(), consumed, total));
     }
     enti = idx;
     return Status::Ok();
@@ -343,6 +343,7 @@ struct WAL::Impl final : GroupCommit {
     }
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
     d.set_initial_crc(initial_crc);
+    d.set_map_segments(sink->mappings());
 
     Replay replay(ReplayRules{.snapshot = inclusive ? std::nullopt : std::optional<Snapshot>(start)});
     ReplayedRecord out;
@@ -612,10 +613,13 @@ Result<ReadAllResult> WAL::ReadAll() {
   return out;
 }
 
-Result<ReadAllArenaResult> WAL::ReadAllArena() {
+Result<ReadAllArenaResult> WAL::ReadAllArena() { return ReadIntoArena(/*map=*/false); }
+Result<ReadAllArenaResult> WAL::ReadAllMapped() { return ReadIntoArena(/*map=*/true); }
+
+Result<ReadAllArenaResult> WAL::ReadIntoArena(bool map) {
   MutexLock l(&impl_->mu);
   ReadAllArenaResult out;
-  ArenaSink sink(&out);
+  ArenaSink sink(&out, map);
   WAL_RETURN_IF_ERROR(impl_->ReadAllInto(&sink, &out.metadata, &out.state));
   return out;
 }

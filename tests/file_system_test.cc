@@ -7,6 +7,7 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -463,6 +464,25 @@ TYPED_TEST(FileSystemConformance, OpenFileSurvivesRenameAndUnlink) {
   ASSERT_OK_AND_ASSIGN(s, ReadAll(f.get()));
   EXPECT_EQ(s, "onetwothree");
   EXPECT_OK(f->Sync());
+}
+
+// Map: the file's bytes at the time of the call, readable after the file is
+// closed and removed; an empty file maps to no bytes.
+TYPED_TEST(FileSystemConformance, MapShowsTheBytesAndOutlivesTheFile) {
+  ASSERT_OK_AND_ASSIGN(auto f, this->fs()->Open(this->P("m"), ReadWrite()));
+  ASSERT_OK_AND_ASSIGN(auto empty, f->Map());
+  EXPECT_EQ(empty->bytes().size(), 0u);
+  ASSERT_OK(f->WriteAt(0, Bytes("mapped bytes")));
+  ASSERT_OK(f->Allocate(10000));
+  ASSERT_OK_AND_ASSIGN(auto m, f->Map());
+  ASSERT_EQ(m->bytes().size(), 10000u);
+  ASSERT_OK(f->Close());
+  ASSERT_OK(this->fs()->RemoveFile(this->P("m")));
+  const auto* p = reinterpret_cast<const char*>(m->bytes().data());
+  EXPECT_EQ(std::string(p, 12), "mapped bytes");
+  EXPECT_EQ(std::count(p + 12, p + 10000, '\0'), 10000 - 12);
+  // A closed file cannot be mapped.
+  EXPECT_FALSE(f->Map().has_value());
 }
 
 TYPED_TEST(FileSystemConformance, TryLockConflictsBetweenOpensAndCloseReleases) {

@@ -39,6 +39,7 @@ class RecordingFile final : public File {
   Status TryLock() override { return Log("TryLock()"); }
   Status Lock() override { return Log("Lock()"); }
   Status Close() override { return Log("Close()"); }
+  Result<std::shared_ptr<const FileMapping>> Map() override { return Log("Map()"); }
 
  private:
   // Each call fails with its own text, so the test sees the answer came back.
@@ -139,8 +140,12 @@ TEST(FileWrapper, ForwardsEveryCall) {
   ExpectAnswer(f.TryLock(), "TryLock()");
   ExpectAnswer(f.Lock(), "Lock()");
   ExpectAnswer(f.Close(), "Close()");
-  EXPECT_EQ(log, (std::vector<std::string>{"path()", "ReadAt(3,5)", "WriteAt(11,2)", "Size()", "Truncate(12)",
-                                           "Allocate(13)", "Sync()", "TryLock()", "Lock()", "Close()"}));
+  auto mapped = f.Map();
+  ASSERT_FALSE(mapped.has_value());
+  ExpectAnswer(mapped.error(), "Map()");
+  EXPECT_EQ(log,
+            (std::vector<std::string>{"path()", "ReadAt(3,5)", "WriteAt(11,2)", "Size()", "Truncate(12)",
+                                      "Allocate(13)", "Sync()", "TryLock()", "Lock()", "Close()", "Map()"}));
 }
 
 // A subclass overrides one call and inherits the forwarding of the others.

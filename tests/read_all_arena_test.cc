@@ -1,7 +1,8 @@
-// WAL::ReadAllArena returns exactly what ReadAll returns (entries, state,
-// metadata, error code and message), leaves the WAL in the same state, and
-// changes the files the same way (write mode zeroes the tail). Each case
-// copies one log twice and reads one copy with each API. The randomized case
+// WAL::ReadAllArena and WAL::ReadAllMapped return exactly what ReadAll
+// returns (entries, state, metadata, error code and message), leave the WAL
+// in the same state, and change the files the same way (write mode zeroes
+// the tail). Each case copies one log three times and reads one copy with
+// each API. The randomized case
 // prints its seed; replay with WAL_TEST_SEED=<seed>.
 #include <algorithm>
 #include <cstdio>
@@ -68,53 +69,79 @@ std::map<std::string, std::string> Files(const std::string& dir) {
   return out;
 }
 
-// Reads copies of `src` with ReadAll and with ReadAllArena as `how` says
-// and checks that everything observable agrees. Returns the ReadAll result
-// code for the caller's own expectations.
+// The arena reads, by name: ReadAllArena copies entry data into blocks,
+// ReadAllMapped leaves it in the mapped segments.
+enum class ArenaRead { kCopy, kMapped };
+const char* Name(ArenaRead r) { return r == ArenaRead::kCopy ? "ReadAllArena" : "ReadAllMapped"; }
+Result<ReadAllArenaResult> Read(WAL& w, ArenaRead r) {
+  return r == ArenaRead::kCopy ? w.ReadAllArena() : w.ReadAllMapped();
+}
+
+// Reads copies of `src` with ReadAll, ReadAllArena and ReadAllMapped as
+// `how` says and checks that everything observable agrees. Returns the
+// ReadAll result code for the caller's own expectations.
 StatusCode CheckSame(const std::string& src, const How& how, const Options& o) {
   SCOPED_TRACE(Describe(how));
   TempDir tmp;
-  const std::string a = tmp.path() + "/a", b = tmp.path() + "/b";
+  const std::string a = tmp.path() + "/a";
   std::filesystem::copy(src, a, std::filesystem::copy_options::recursive);
-  std::filesystem::copy(src, b, std::filesystem::copy_options::recursive);
-
   auto wa = OpenAs(a, how, o);
-  auto wb = OpenAs(b, how, o);
-  EXPECT_EQ(wa.has_value(), wb.has_value());
-  if (!wa.has_value() || !wb.has_value()) return testutil::CodeOf(wa);
-
-  auto ra = (*wa)->ReadAll();
-  auto rb = (*wb)->ReadAllArena();
-  EXPECT_EQ(ra.has_value(), rb.has_value()) << testutil::ErrorText(ra) << " / " << testutil::ErrorText(rb);
-  if (ra.has_value() && rb.has_value()) {
-    EXPECT_EQ(ra->metadata, rb->metadata);
-    EXPECT_EQ(ra->state, rb->state);
-    EXPECT_EQ(rb->ToEntries(), ra->entries);
-    EXPECT_EQ(rb->size(), ra->entries.size());
-    uint64_t data = 0;
-    for (size_t i = 0; i < ra->entries.size() && i < rb->size(); ++i) {
-      EXPECT_TRUE(rb->entries()[i] == ra->entries[i]) << "entry " << i;
-      data += ra->entries[i].data.size();
-    }
-    EXPECT_EQ(rb->data_bytes(), data);
-    EXPECT_GE(rb->memory_bytes(), data + rb->size() * sizeof(EntryView));
-  } else if (!ra.has_value() && !rb.has_value()) {
-    EXPECT_EQ(ra.error().code(), rb.error().code());
-    EXPECT_EQ(Text(ra.error(), a), Text(rb.error(), b));
+  auto ra = wa.has_value() ? (*wa)->ReadAll() : Result<ReadAllResult>(wa.error());
+  uint64_t next = 0;
+  if (wa.has_value()) {
+    next = (*wa)->last_index() + 1;
+    // The same state afterwards: a second read is refused alike, and an
+    // append succeeds (or fails) alike.
+    WAL_EXPECT_CODE((*wa)->ReadAllArena(), StatusCode::kDecoderNotFound);
   }
-  EXPECT_EQ((*wa)->last_index(), (*wb)->last_index());
+  const Status sa = wa.has_value() ? (*wa)->Save(HardState{9, 1, next}, Ents(next, next, 9)) : Status::Ok();
+  if (wa.has_value()) {
+    WAL_EXPECT_OK((*wa)->Close());
+  }
 
-  // The same state afterwards: a second read is refused alike, and an
-  // append succeeds (or fails) alike.
-  WAL_EXPECT_CODE((*wa)->ReadAllArena(), StatusCode::kDecoderNotFound);
-  WAL_EXPECT_CODE((*wb)->ReadAll(), StatusCode::kDecoderNotFound);
-  const uint64_t next = (*wa)->last_index() + 1;
-  Status sa = (*wa)->Save(HardState{9, 1, next}, Ents(next, next, 9));
-  Status sb = (*wb)->Save(HardState{9, 1, next}, Ents(next, next, 9));
-  EXPECT_EQ(sa.code(), sb.code()) << sa.ToString() << " / " << sb.ToString();
-  WAL_EXPECT_OK((*wa)->Close());
-  WAL_EXPECT_OK((*wb)->Close());
-  EXPECT_TRUE(Files(a) == Files(b)) << "the two reads left different files";
+  for (ArenaRead kind : {ArenaRead::kCopy, ArenaRead::kMapped}) {
+    SCOPED_TRACE(Name(kind));
+    const std::string b = tmp.path() + "/" + Name(kind);
+    std::filesystem::copy(src, b, std::filesystem::copy_options::recursive);
+    auto wb = OpenAs(b, how, o);
+    EXPECT_EQ(wa.has_value(), wb.has_value());
+    if (!wa.has_value() || !wb.has_value()) continue;
+    auto rb = Read(**wb, kind);
+    EXPECT_EQ(ra.has_value(), rb.has_value()) << testutil::ErrorText(ra) << " / " << testutil::ErrorText(rb);
+    if (ra.has_value() && rb.has_value()) {
+      EXPECT_EQ(ra->metadata, rb->metadata);
+      EXPECT_EQ(ra->state, rb->state);
+      EXPECT_EQ(rb->ToEntries(), ra->entries);
+      EXPECT_EQ(rb->size(), ra->entries.size());
+      uint64_t data = 0;
+      for (size_t i = 0; i < ra->entries.size() && i < rb->size(); ++i) {
+        EXPECT_TRUE(rb->entries()[i] == ra->entries[i]) << "entry " << i;
+        data += ra->entries[i].data.size();
+      }
+      EXPECT_EQ(rb->data_bytes(), data);
+      if (kind == ArenaRead::kCopy) {
+        EXPECT_GE(rb->memory_bytes(), data + rb->size() * sizeof(EntryView));
+        EXPECT_EQ(rb->mapped_bytes(), 0u);
+      } else {
+        // Views only: no entry's data was copied (POSIX files map).
+        EXPECT_EQ(rb->memory_bytes(), rb->size() * sizeof(EntryView));
+        EXPECT_GE(rb->mapped_bytes(), data);
+      }
+    } else if (!ra.has_value() && !rb.has_value()) {
+      EXPECT_EQ(ra.error().code(), rb.error().code());
+      EXPECT_EQ(Text(ra.error(), a), Text(rb.error(), b));
+    }
+    EXPECT_EQ(next, (*wb)->last_index() + 1);
+    WAL_EXPECT_CODE((*wb)->ReadAll(), StatusCode::kDecoderNotFound);
+    Status sb = (*wb)->Save(HardState{9, 1, next}, Ents(next, next, 9));
+    EXPECT_EQ(sa.code(), sb.code()) << sa.ToString() << " / " << sb.ToString();
+    WAL_EXPECT_OK((*wb)->Close());
+    // The result outlives the WAL and its files' descriptors.
+    if (ra.has_value() && rb.has_value()) {
+      EXPECT_EQ(rb->ToEntries(), ra->entries);
+    }
+    EXPECT_TRUE(Files(a) == Files(b)) << "the reads left different files";
+  }
   return testutil::CodeOf(ra);
 }
 
@@ -208,6 +235,65 @@ TEST(ReadAllArenaTest, ViewsSurviveMoves) {
   EXPECT_EQ(assigned.metadata, "meta");
 }
 
+// A mapped result stays readable, with the same bytes, while every library
+// call that truncates, replaces or removes segment files runs on the log it
+// maps: write-mode ReadAll (zero-to-end of the mapped tail), cuts (each
+// truncates the old tail), raft overwrites, SaveSnapshot + ReleaseLockTo +
+// Purge (unlinks the mapped segments), and Repair of a torn tail. A SIGBUS
+// would kill the test; changed bytes fail the comparison.
+TEST(ReadAllMappedTest, ViewsSurviveEveryCallThatShrinksOrRemovesFiles) {
+  TempDir tmp;
+  const std::string dir = tmp.path() + "/wal";
+  const Options o = SmallOptions();
+  WriteMixedLog(dir, o);
+  auto reader = WAL::OpenForRead(dir, Snapshot{});
+  ASSERT_TRUE(testutil::IsOk(reader));
+  auto mapped = (*reader)->ReadAllMapped();
+  ASSERT_TRUE(testutil::IsOk(mapped));
+  ASSERT_GT(mapped->mapped_bytes(), 0u);
+  const std::vector<Entry> want = mapped->ToEntries();
+  ASSERT_FALSE(want.empty());
+  const size_t segments_before = testutil::WalNames(dir).size();
+  Snapshot snap;
+  {
+    auto w = WAL::Open(dir, Snapshot{}, o);  // zero-to-end of the tail the result maps
+    ASSERT_TRUE(testutil::IsOk(w));
+    ASSERT_TRUE(testutil::IsOk((*w)->ReadAll()));
+    EXPECT_EQ(mapped->ToEntries(), want);
+    uint64_t last = (*w)->last_index();
+    for (int round = 0; round < 6; ++round) {  // cuts by size and by hand, overwrites
+      WAL_ASSERT_OK((*w)->Save(HardState{10 + static_cast<uint64_t>(round), 1, last},
+                               Ents(last - 3, last + 400, 10 + round)));
+      last += 400;
+      WAL_ASSERT_OK((*w)->Cut());
+      EXPECT_EQ(mapped->ToEntries(), want) << "round " << round;
+    }
+    WAL_ASSERT_OK((*w)->SaveSnapshot(Snapshot{last, 15}));
+    WAL_ASSERT_OK((*w)->ReleaseLockTo(last));
+    auto removed = Purge(dir, 1, o);
+    ASSERT_TRUE(testutil::IsOk(removed));
+    EXPECT_GE(removed->size(), segments_before) << "the segments the result maps are gone";
+    EXPECT_EQ(mapped->ToEntries(), want);
+    WAL_ASSERT_OK((*w)->Save(HardState{15, 1, last}, Ents(last + 1, last + 50, 15)));
+    WAL_ASSERT_OK((*w)->Close());
+    snap = Snapshot{last, 15};
+  }
+  // A torn tail read in read mode, then cut by Repair inside the mapping.
+  const std::string tail = dir + "/" + testutil::WalNames(dir).back();
+  testutil::TruncateFile(tail, testutil::DataEnd(tail) - 3);
+  auto torn_reader = WAL::OpenForRead(dir, snap);
+  ASSERT_TRUE(testutil::IsOk(torn_reader));
+  auto torn_views = (*torn_reader)->ReadAllMapped();
+  ASSERT_TRUE(testutil::IsOk(torn_views));
+  const std::vector<Entry> torn_want = torn_views->ToEntries();
+  ASSERT_EQ(torn_want.size(), 50u);  // the hard state after them was torn
+  auto repaired = Repair(dir, o);
+  ASSERT_TRUE(testutil::IsOk(repaired));
+  EXPECT_TRUE(*repaired);
+  EXPECT_EQ(torn_views->ToEntries(), torn_want);
+  EXPECT_EQ(mapped->ToEntries(), want);
+}
+
 // An oracle that shares no code with the library's reader: the records as
 // the test wrote them, replayed with ReadAll's rules written out plainly
 // (wal.h): opened at `snap`, an entry at index i drops every entry
@@ -281,15 +367,22 @@ bool CheckAgainstOracle(const std::string& dir, const WrittenLog& log, const Sna
   auto wb = WAL::OpenForRead(dir, snap, o);
   EXPECT_TRUE(testutil::IsOk(wa) && testutil::IsOk(wb));
   if (!wa.has_value() || !wb.has_value()) return false;
+  auto wc = WAL::OpenForRead(dir, snap, o);
+  EXPECT_TRUE(testutil::IsOk(wc));
+  if (!wc.has_value()) return false;
   auto ra = (*wa)->ReadAll();
   auto rb = (*wb)->ReadAllArena();
+  auto rc = (*wc)->ReadAllMapped();
   if (!ra.has_value() && ra.error().code() == StatusCode::kSnapshotNotFound) return false;
   EXPECT_TRUE(testutil::IsOk(ra));
   EXPECT_TRUE(testutil::IsOk(rb));
-  if (!ra.has_value() || !rb.has_value()) return false;
+  EXPECT_TRUE(testutil::IsOk(rc));
+  if (!ra.has_value() || !rb.has_value() || !rc.has_value()) return false;
   EXPECT_EQ(ra->entries, want) << "ReadAll differs from the plain replay of what was written";
   EXPECT_EQ(rb->ToEntries(), want) << "ReadAllArena differs from the plain replay of what was written";
+  EXPECT_EQ(rc->ToEntries(), want) << "ReadAllMapped differs from the plain replay of what was written";
   EXPECT_EQ(ra->state, log.State());
+  EXPECT_EQ(rc->state, log.State());
   return true;
 }
 

@@ -44,7 +44,7 @@ struct BenchFlags {
   double seconds = 2.0;  // time budget for open-ended modes
   bool keep = false;
   bool quick = false;
-  std::string read_path = "both";  // --mode read: both | readall | arena
+  std::string read_path = "both";  // --mode read: both (all three) | readall | arena | mapped
 };
 
 bool g_no_fsync = false;  // --no-fsync: measure CPU, not the disk
@@ -183,12 +183,16 @@ struct ReadFigure {
   uint64_t entries = 0;
   uint64_t data_bytes = 0;
   uint64_t footprint_bytes = 0;
+  uint64_t mapped_bytes = 0;  // ReadAllMapped: segment bytes mapped (page cache, not in the footprint)
   double seconds = 0;
   uint64_t peak_rss = 0;
   char error[512] = {};
 };
 
-ReadFigure ReadOnce(const std::string& dir, bool arena) {
+// The read paths: ReadAll, ReadAllArena, ReadAllMapped.
+enum class ReadPath { kReadAll, kArena, kMapped };
+
+ReadFigure ReadOnce(const std::string& dir, ReadPath path) {
   ReadFigure f;
   auto fail = [&](const wal::Status& s) {
     std::snprintf(f.error, sizeof(f.error), "%s", s.ToString().c_str());
@@ -197,13 +201,14 @@ ReadFigure ReadOnce(const std::string& dir, bool arena) {
   auto t0 = Clock::now();
   auto w = wal::WAL::OpenForRead(dir, wal::Snapshot{});
   if (!w.has_value()) return fail(w.error());
-  if (arena) {
-    auto all = (*w)->ReadAllArena();
+  if (path != ReadPath::kReadAll) {
+    auto all = path == ReadPath::kArena ? (*w)->ReadAllArena() : (*w)->ReadAllMapped();
     f.seconds = Since(t0);
     if (!all.has_value()) return fail(all.error());
     f.entries = all->size();
     f.data_bytes = all->data_bytes();
     f.footprint_bytes = all->memory_bytes();
+    f.mapped_bytes = all->mapped_bytes();
   } else {
     auto all = (*w)->ReadAll();
     f.seconds = Since(t0);
@@ -224,7 +229,7 @@ ReadFigure ReadOnce(const std::string& dir, bool arena) {
 
 // Runs ReadOnce in a child process: peak RSS never goes down within a
 // process, so each path gets a process of its own.
-wal::Result<ReadFigure> ReadInChild(const std::string& dir, bool arena) {
+wal::Result<ReadFigure> ReadInChild(const std::string& dir, ReadPath path) {
   int fds[2];
   if (::pipe(fds) != 0) return wal::Status(wal::StatusCode::kIoError, "pipe failed");
   std::fflush(stdout);
@@ -232,7 +237,7 @@ wal::Result<ReadFigure> ReadInChild(const std::string& dir, bool arena) {
   if (pid < 0) return wal::Status(wal::StatusCode::kIoError, "fork failed");
   if (pid == 0) {
     ::close(fds[0]);
-    ReadFigure f = ReadOnce(dir, arena);
+    ReadFigure f = ReadOnce(dir, path);
     ssize_t put = ::write(fds[1], &f, sizeof(f));
     ::_exit(put == static_cast<ssize_t>(sizeof(f)) ? 0 : 1);
   }
@@ -255,33 +260,44 @@ wal::Result<ReadFigure> ReadInChild(const std::string& dir, bool arena) {
   return f;
 }
 
-// ReadAll and ReadAllArena of the same log, each in its own process. The
-// main figures (seconds, entries_per_sec, rss_over_returned) are ReadAll's,
-// arena_* the arena's. "returned" is the entries' data bytes;
-// *_rss_over_footprint divides by the memory that holds the result.
+// ReadAll, ReadAllArena and ReadAllMapped of the same log, each in its own
+// process. The main figures (seconds, entries_per_sec, rss_over_returned)
+// are ReadAll's, arena_* the arena's, mapped_* the mapped read's. "returned"
+// is the entries' data bytes; *_rss_over_footprint divides by the memory
+// that holds the result; mapped_memory_over_returned is the mapped result's
+// own memory (its views) over the data it returns (the mapped pages are the
+// page cache; peak RSS counts the ones touched).
 wal::Result<Figure> BenchRead(const std::string& dir) {
-  WAL_ASSIGN_OR_RETURN(ReadFigure all, ReadInChild(dir, false));
-  WAL_ASSIGN_OR_RETURN(ReadFigure arena, ReadInChild(dir, true));
+  WAL_ASSIGN_OR_RETURN(ReadFigure all, ReadInChild(dir, ReadPath::kReadAll));
+  WAL_ASSIGN_OR_RETURN(ReadFigure arena, ReadInChild(dir, ReadPath::kArena));
+  WAL_ASSIGN_OR_RETURN(ReadFigure mapped, ReadInChild(dir, ReadPath::kMapped));
   auto ratio = [](uint64_t a, uint64_t b) {
     return b ? static_cast<double>(a) / static_cast<double>(b) : 0.0;
   };
   auto rate = [](const ReadFigure& f) {
     return f.seconds > 0 ? static_cast<double>(f.entries) / f.seconds : 0.0;
   };
-  char extra[1024];
+  char extra[1536];
   std::snprintf(
       extra, sizeof(extra),
       ",\"returned\":\"entry data bytes\",\"peak_rss_bytes\":%llu,\"rss_over_returned\":%.3f,"
       "\"footprint_bytes\":%llu,\"rss_over_footprint\":%.3f,"
       "\"arena_seconds\":%.6f,\"arena_entries_per_sec\":%.1f,\"arena_peak_rss_bytes\":%llu,"
-      "\"arena_rss_over_returned\":%.3f,\"arena_footprint_bytes\":%llu,\"arena_rss_over_footprint\":%.3f",
+      "\"arena_rss_over_returned\":%.3f,\"arena_footprint_bytes\":%llu,\"arena_rss_over_footprint\":%.3f,"
+      "\"mapped_seconds\":%.6f,\"mapped_entries_per_sec\":%.1f,\"mapped_peak_rss_bytes\":%llu,"
+      "\"mapped_footprint_bytes\":%llu,\"mapped_memory_over_returned\":%.3f,\"mapped_bytes\":%llu",
       static_cast<unsigned long long>(all.peak_rss), ratio(all.peak_rss, all.data_bytes),
       static_cast<unsigned long long>(all.footprint_bytes), ratio(all.peak_rss, all.footprint_bytes),
       arena.seconds, rate(arena), static_cast<unsigned long long>(arena.peak_rss),
       ratio(arena.peak_rss, arena.data_bytes), static_cast<unsigned long long>(arena.footprint_bytes),
-      ratio(arena.peak_rss, arena.footprint_bytes));
+      ratio(arena.peak_rss, arena.footprint_bytes), mapped.seconds, rate(mapped),
+      static_cast<unsigned long long>(mapped.peak_rss),
+      static_cast<unsigned long long>(mapped.footprint_bytes),
+      ratio(mapped.footprint_bytes, mapped.data_bytes), static_cast<unsigned long long>(mapped.mapped_bytes));
   if (arena.entries != all.entries || arena.data_bytes != all.data_bytes)
     return wal::Status(wal::StatusCode::kCorruption, "ReadAll and ReadAllArena returned different entries");
+  if (mapped.entries != all.entries || mapped.data_bytes != all.data_bytes)
+    return wal::Status(wal::StatusCode::kCorruption, "ReadAll and ReadAllMapped returned different entries");
   return Figure{all.entries, all.data_bytes, all.seconds, extra};
 }
 
@@ -469,6 +485,9 @@ int RunAll(const BenchFlags& f, const std::string& dir) {
       };
       std::printf("%-44s %14.0f %12.1f\n", "ReadAllArena, 100 B entries (warm cache)",
                   at("arena_entries_per_sec"), static_cast<double>(read->bytes) / at("arena_seconds") / 1e6);
+      std::printf("%-44s %14.0f %12.1f\n", "ReadAllMapped, 100 B entries (warm cache)",
+                  at("mapped_entries_per_sec"),
+                  static_cast<double>(read->bytes) / at("mapped_seconds") / 1e6);
     }
     row("LogReader stream, 100 B entries", BenchStream(dir));
   }
@@ -502,7 +521,9 @@ wal::Status PrepareScratch(const std::string& root) {
 int RunBench(const BenchFlags& f) {
   const uint64_t n = f.entries ? f.entries : 1'000'000;
   if (f.mode == "read" && f.read_path != "both") {  // one path in this process (for profilers)
-    ReadFigure r = ReadOnce(f.dir, f.read_path == "arena");
+    ReadFigure r = ReadOnce(f.dir, f.read_path == "arena"    ? ReadPath::kArena
+                                   : f.read_path == "mapped" ? ReadPath::kMapped
+                                                             : ReadPath::kReadAll);
     if (r.error[0] != '\0') return ReportError(wal::Status(wal::StatusCode::kIoError, r.error));
     char extra[160];
     std::snprintf(extra, sizeof(extra), ",\"path\":\"%s\",\"peak_rss_bytes\":%llu,\"footprint_bytes\":%llu",
@@ -567,9 +588,9 @@ Command AddBenchCommand(CLI::App& parent) {
   app->add_option("--seconds", f->seconds, "time budget of the concurrent mode")
       ->check(CLI::Range(0.01, 3600.0));
   app->add_option("--read-path", f->read_path,
-                  "read mode: both (each in a child process, one JSON line), or only readall or arena, in "
-                  "this process")
-      ->check(CLI::IsMember({"both", "readall", "arena"}));
+                  "read mode: both (ReadAll, ReadAllArena and ReadAllMapped, each in a child process; one "
+                  "JSON line), or only readall, arena or mapped, in this process")
+      ->check(CLI::IsMember({"both", "readall", "arena", "mapped"}));
   app->add_flag("--keep", f->keep, "keep the scratch WAL");
   app->add_flag("--quick", f->quick, "smaller runs (for smoke tests)");
   app->add_flag("--prezero", g_prezero,

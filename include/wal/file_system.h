@@ -29,6 +29,15 @@ struct OpenOptions {
   uint32_t mode = 0600;    // permission bits for a created file
 };
 
+// A file's bytes mapped read-only into memory (File::Map). The bytes stay
+// readable while this object lives, also after the file is closed, renamed
+// or removed.
+class FileMapping {
+ public:
+  virtual ~FileMapping() = default;
+  virtual std::span<const std::byte> bytes() const = 0;
+};
+
 // An open file with positional I/O. Offsets are absolute; there is no cursor.
 class File {
  public:
@@ -61,6 +70,14 @@ class File {
   virtual Status Lock() = 0;
   // Closes the descriptor. Later calls fail. Idempotent.
   virtual Status Close() = 0;
+  // Maps the bytes [0, Size()) read-only (POSIX: mmap PROT_READ,
+  // MAP_SHARED; the in-memory file system: a copy). Bytes written to the
+  // file later may or may not show in the mapping. If the file is shrunk
+  // while the mapping lives (by another process: this library never shrinks
+  // a file below bytes it has read; see doc/recovery.md), reading a mapped
+  // page past the new end raises SIGBUS. The default, for file systems that
+  // cannot map, fails with kFailedPrecondition: callers then use ReadAt.
+  virtual Result<std::shared_ptr<const FileMapping>> Map();
 };
 
 struct FileInfo {
@@ -120,6 +137,7 @@ class FileWrapper : public File {
   Status TryLock() override { return target_->TryLock(); }
   Status Lock() override { return target_->Lock(); }
   Status Close() override { return target_->Close(); }
+  Result<std::shared_ptr<const FileMapping>> Map() override { return target_->Map(); }
 
  private:
   std::unique_ptr<File> target_;

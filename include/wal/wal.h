@@ -58,6 +58,12 @@ class ArenaSink;
 // the system allows them: fewer page faults), data appended to blocks of up
 // to 64 MiB mapped on demand. Data of entries that a raft overwrite dropped
 // stays in the blocks (dead bytes, counted in memory_bytes()).
+//
+// From WAL::ReadAllMapped the data is not copied at all: the views point
+// into the segment files, mapped read-only (File::Map), and this object
+// holds the mappings (mapped_bytes()). Those pages are the kernel's page
+// cache, shared with every other reader of the files and reclaimable; they
+// are not counted in memory_bytes().
 class ReadAllArenaResult {
  public:
   std::string metadata;
@@ -84,6 +90,8 @@ class ReadAllArenaResult {
   // Address space reserved ahead but never touched is not counted: it takes
   // no RAM.
   uint64_t memory_bytes() const;
+  // Bytes of segment files mapped for the views (ReadAllMapped; else 0).
+  uint64_t mapped_bytes() const;
 
  private:
   friend class internal::ArenaSink;
@@ -100,6 +108,7 @@ class ReadAllArenaResult {
   size_t size_ = 0;
   size_t capacity_ = 0;  // views the mapping holds
   std::vector<Block> blocks_;
+  std::vector<std::shared_ptr<const FileMapping>> mappings_;
 };
 
 // Counters a WAL keeps for its owner (metrics).
@@ -181,6 +190,21 @@ class WAL {
   // errors and the same state change (append mode afterwards for Open and
   // OpenAtIndex). Once only, like ReadAll: a WAL is read by one of the two.
   Result<ReadAllArenaResult> ReadAllArena();
+  // ReadAllArena without copying entry data: the segments are mapped
+  // read-only and each view points at its entry's bytes inside the mapped
+  // file (the data field of a record is contiguous), after the CRC chain
+  // was checked over those bytes. The same records, entries, errors and
+  // state change as ReadAll. A segment the file system cannot map is read
+  // and copied as ReadAllArena does.
+  //
+  // Safety: no call of this library shrinks a segment below a byte a view
+  // points at (zero-to-end, cuts and Repair truncate only past the last
+  // valid record; Purge and the rename of a new head only unlink, and the
+  // mapping keeps the old file), so a result stays readable while any WAL
+  // call runs, in this process or another. Another program that truncates
+  // a segment under a live result makes access to its views raise SIGBUS
+  // (doc/recovery.md, "Mapped reads").
+  Result<ReadAllArenaResult> ReadAllMapped();
 
   // Appends `entries` then `state` (if not empty). Syncs when raft requires
   // it (entries present, or term or vote changed since the last saved state);
@@ -265,6 +289,7 @@ class WAL {
   struct Impl;
 
  private:
+  Result<ReadAllArenaResult> ReadIntoArena(bool map);
   Status SaveViews(const HardState& state, std::span<const EntryView> entries);
   Result<uint64_t> SaveAsyncViews(const HardState& state, std::span<const EntryView> entries);
   explicit WAL(std::unique_ptr<Impl> impl);

@@ -34,7 +34,8 @@
 // segment must start with its crc and metadata records; an acknowledged
 // Repair stays done and keeps its .broken copy; an acknowledged Purge stays
 // done; every SaveAsync ticket is reported once, in order; and the log must
-// take an append, a close and a reopen.
+// take an append, a close and a reopen (read back with ReadAllMapped: the
+// mapped path, over MemFileSystem's copies, sees every recovered state).
 //
 // EveryDurabilityStepIsNeeded runs the same enumeration unmutated (0
 // failures required), then with each durability step switched off (src/
@@ -753,13 +754,21 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
     return std::nullopt;
   }
   Snapshot snap;
-  auto open_read = [&](std::unique_ptr<WAL>* w, ReadAllResult* out) -> Status {
+  // `mapped`: read with ReadAllMapped (the same rules over mapped segments)
+  // instead of ReadAll.
+  auto open_read = [&](std::unique_ptr<WAL>* w, ReadAllResult* out, bool mapped = false) -> Status {
     auto snaps = ValidSnapshotEntries(kDir, o);
     if (!snaps) return snaps.error();
     snap = snaps->empty() ? Snapshot{} : snaps->back();
     auto r = WAL::Open(kDir, snap, o);
     if (!r) return r.error();
     *w = std::move(r).value();
+    if (mapped) {
+      auto all = (*w)->ReadAllMapped();
+      if (!all) return all.error();
+      *out = ReadAllResult{all->metadata, all->state, all->ToEntries()};
+      return Status::Ok();
+    }
     auto all = (*w)->ReadAll();
     if (!all) return all.error();
     *out = std::move(all).value();
@@ -809,7 +818,7 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
   if (!w->Close().ok()) return Failure{Harm::kUnreadable, "close after recovery failed"};
   w.reset();
   ReadAllResult again;
-  s = open_read(&w, &again);
+  s = open_read(&w, &again, /*mapped=*/true);
   if (!s.ok()) return Failure{Harm::kUnreadable, "reopen after the append failed: " + s.ToString()};
   got.entries.push_back(e);
   if (again.entries != got.entries)
