@@ -144,14 +144,12 @@ class PosixFile final : public File {
   Result<std::shared_ptr<const FileMapping>> Map() override {
     WAL_ASSIGN_OR_RETURN(uint64_t size, Size());
     if (size == 0) return std::shared_ptr<const FileMapping>(std::make_shared<PosixMapping>(nullptr, 0));
-    // Readers walk the mapping front to back once: ask for large readahead
-    // (cold cache). Warm, the kernel's fault-around maps 16 pages per fault
-    // (~2,500 faults for 128 MB); MAP_POPULATE cut that to ~500 but made no
-    // difference within the noise, and would also map a preallocated tail's
-    // unused zeros, so it is not used (measured here).
+    // No MAP_POPULATE and no access-pattern advice: the library reads
+    // through ReadAt and hands out addresses; the caller touches what it
+    // uses, in its own order (MAP_POPULATE would also map a preallocated
+    // tail's unused zeros).
     void* p = ::mmap(nullptr, static_cast<size_t>(size), PROT_READ, MAP_SHARED, fd_, 0);
     if (p == MAP_FAILED) return ErrnoStatus("mmap", path_, errno);
-    ::madvise(p, static_cast<size_t>(size), MADV_SEQUENTIAL);
     return std::shared_ptr<const FileMapping>(std::make_shared<PosixMapping>(p, static_cast<size_t>(size)));
   }
 

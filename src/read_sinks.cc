@@ -174,12 +174,14 @@ Result<char*> ArenaSink::Store(size_t n, uint64_t consumed, uint64_t total) {
   return dst;
 }
 
-Status ArenaSink::Append(const EntryView& e, bool mapped, uint64_t consumed, uint64_t total) {
+Status ArenaSink::Append(const EntryView& e, const char* mapped, uint64_t consumed, uint64_t total) {
   ReadAllArenaResult& r = *out_;
   if (r.size_ == r.capacity_) WAL_RETURN_IF_ERROR(GrowViews(consumed, total));
   EntryView& v = r.views_[r.size_];
   v = e;
-  if (!e.data.empty() && !(mapped && map_)) {
+  if (mapped != nullptr && map_) {
+    v.data = std::string_view(mapped, e.data.size());  // the same bytes, in the file
+  } else if (!e.data.empty()) {
     WAL_ASSIGN_OR_RETURN(char* dst, Store(e.data.size(), consumed, total));
     std::memcpy(dst, e.data.data(), e.data.size());
     v.data = std::string_view(dst, e.data.size());

@@ -3,13 +3,14 @@
 // WAL::Impl::ReadAllInto; a sink only stores entries. Each sink offers:
 //   size_t size() const;               entries kept so far
 //   void TruncateTo(size_t n);         drop entries n.. (n <= size())
-//   Status Append(const EntryView& e, bool mapped, uint64_t consumed, uint64_t total);
+//   Status Append(const EntryView& e, const char* mapped, uint64_t consumed, uint64_t total);
 //   uint64_t last_index() const;       index of the last kept entry (size() > 0)
 //   uint64_t term_at(size_t i) const;  term of kept entry i (i < size())
 //   Mappings* mappings();              where to keep segment mappings, or
 //                                      nullptr to read without mapping
-// `mapped`: e.data lies in a segment mapping kept in *mappings() (and so
-// lives as long as the result), not in the decoder's buffer.
+// `mapped`: where e.data's bytes lie in a segment mapping kept in
+// *mappings() (and so live as long as the result), or nullptr; e.data
+// itself points into the decoder's buffer, which the next record reuses.
 // `consumed` and `total` are the bytes of segment read so far and the bytes
 // of all selected segments: from them a sink sizes its arrays once, close to
 // the final count, instead of doubling.
@@ -49,7 +50,7 @@ class VectorSink {
   explicit VectorSink(std::vector<Entry>* out) : out_(out) {}
   size_t size() const { return out_->size(); }
   void TruncateTo(size_t n) { out_->resize(n); }
-  Status Append(const EntryView& e, bool /*mapped*/, uint64_t consumed, uint64_t total) {
+  Status Append(const EntryView& e, const char* /*mapped*/, uint64_t consumed, uint64_t total) {
     if (out_->size() == out_->capacity()) Grow(consumed, total);
     out_->push_back(Entry{e.term, e.index, e.type, std::string(e.data)});
     return Status::Ok();
@@ -70,7 +71,7 @@ class ArenaSink {
   ArenaSink(ReadAllArenaResult* out, bool map) : out_(out), map_(map) {}
   size_t size() const { return out_->size_; }
   void TruncateTo(size_t n) { out_->size_ = n; }
-  Status Append(const EntryView& e, bool mapped, uint64_t consumed, uint64_t total);
+  Status Append(const EntryView& e, const char* mapped, uint64_t consumed, uint64_t total);
   uint64_t last_index() const { return out_->views_[out_->size_ - 1].index; }
   uint64_t term_at(size_t i) const { return out_->views_[i].term; }
   Mappings* mappings() { return map_ ? &out_->mappings_ : nullptr; }

@@ -46,16 +46,6 @@ Status RecordDecoder::SizeCurrent() {
 }
 
 Status RecordDecoder::EnsureLoaded(uint64_t offset, size_t n, const uint8_t** out) {
-  if (map_ != nullptr) {  // the caller has checked that [offset, offset+n) lies in the segment
-    *out = map_ + offset;
-    // The CRC is the first touch of each record's bytes; asking for the
-    // cache line 1 KiB ahead hides most of the memory latency it would
-    // wait for (the mapped read of 1 M x 100 B took 15 % less; 256 B and
-    // 4 KiB ahead helped less; measured here).
-    constexpr uint64_t kPrefetchAhead = 1024;
-    if (seg_size_ - offset > kPrefetchAhead) __builtin_prefetch(map_ + offset + kPrefetchAhead);
-    return Status::Ok();
-  }
   if (offset >= buf_offset_ && offset + n <= buf_offset_ + buf_len_) {
     *out = buf_.data() + (offset - buf_offset_);
     return Status::Ok();

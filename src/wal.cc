@@ -324,7 +324,8 @@ struct WAL::Impl final : GroupCommit {
       }
       if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
         sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
-      WAL_RETURN_IF_ERROR(sink->Append(e, d.mapped(), consumed, total));
+      const char* mapped = d.mapped() && !e.data.empty() ? d.MappedAddress(e.data.data()) : nullptr;
+      WAL_RETURN_IF_ERROR(sink->Append(e, mapped, consumed, total));
     }
     enti = idx;
     return Status::Ok();

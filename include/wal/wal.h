@@ -192,10 +192,13 @@ class WAL {
   Result<ReadAllArenaResult> ReadAllArena();
   // ReadAllArena without copying entry data: the segments are mapped
   // read-only and each view points at its entry's bytes inside the mapped
-  // file (the data field of a record is contiguous), after the CRC chain
-  // was checked over those bytes. The same records, entries, errors and
-  // state change as ReadAll. A segment the file system cannot map is read
-  // and copied as ReadAllArena does.
+  // file (the data field of a record is contiguous). The records are
+  // decoded and their CRC chain checked as ReadAll does, from the same
+  // page-cache pages read in chunks (faster here than walking the mapping:
+  // see src/record_reader.h); the mapping is touched only when the caller
+  // reads a view. The same records, entries, errors and state change as
+  // ReadAll. A segment the file system cannot map is copied as ReadAllArena
+  // does.
   //
   // Safety: no call of this library shrinks a segment below a byte a view
   // points at (zero-to-end, cuts and Repair truncate only past the last
