@@ -179,7 +179,7 @@ Status ArenaSink::Append(const EntryView& e, const char* mapped, uint64_t consum
   if (r.size_ == r.capacity_) WAL_RETURN_IF_ERROR(GrowViews(consumed, total));
   EntryView& v = r.views_[r.size_];
   v = e;
-  if (mapped != nullptr && map_) {
+  if (mapped != nullptr) {                             // only when mappings() asked the decoder to map
     v.data = std::string_view(mapped, e.data.size());  // the same bytes, in the file
   } else if (!e.data.empty()) {
     WAL_ASSIGN_OR_RETURN(char* dst, Store(e.data.size(), consumed, total));

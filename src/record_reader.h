@@ -31,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "src/proto.h"
@@ -81,13 +82,13 @@ class RecordDecoder {
   // 54 % of it in the CRC waiting on memory; cat read the files at 18 GB/s;
   // measured here). A segment that cannot be mapped has no addresses.
   void set_map_segments(std::vector<std::shared_ptr<const FileMapping>>* keep) { keep_ = keep; }
-  // The current segment is mapped: MappedAddress may be called.
-  bool mapped() const { return map_ != nullptr; }
-  // Where `p`, a pointer into the record last returned, lies in the mapping
-  // of its segment (the same bytes of the same file).
-  const char* MappedAddress(const char* p) const {
+  // Where `bytes`, a piece of the record last returned, lies in the mapping
+  // of its segment (the same bytes of the same file); nullptr when the
+  // segment is not mapped or `bytes` is empty.
+  const char* MappedAddress(std::string_view bytes) const {
+    if (map_ == nullptr || bytes.empty()) return nullptr;
     return reinterpret_cast<const char*>(map_) + buf_offset_ +
-           (p - reinterpret_cast<const char*>(buf_.data()));
+           (bytes.data() - reinterpret_cast<const char*>(buf_.data()));
   }
   // Starts the first segment at `offset` instead of 0 (before Next()).
   void set_start_offset(uint64_t offset) { offset_ = offset; }

@@ -324,8 +324,7 @@ struct WAL::Impl final : GroupCommit {
       }
       if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
         sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
-      const char* mapped = d.mapped() && !e.data.empty() ? d.MappedAddress(e.data.data()) : nullptr;
-      WAL_RETURN_IF_ERROR(sink->Append(e, mapped, consumed, total));
+      WAL_RETURN_IF_ERROR(sink->Append(e, d.MappedAddress(e.data), consumed, total));
     }
     enti = idx;
     return Status::Ok();
