@@ -1,5 +1,6 @@
 #include "src/page_writer.h"
 
+#include <algorithm>
 #include <cstring>
 
 namespace wal::internal {
@@ -53,6 +54,13 @@ Status PageWriter::Flush() {
   flushed_ += buffered_;
   buffered_ = 0;
   return Status::Ok();
+}
+
+uint64_t PageWriter::CopyBuffered(uint64_t from, uint64_t to, uint8_t* out) const {
+  const uint64_t start = std::max(from, flushed_);
+  if (start >= to) return to;
+  std::memcpy(out + (start - from), buf_.get() + (start - flushed_), static_cast<size_t>(to - start));
+  return start;
 }
 
 }  // namespace wal::internal

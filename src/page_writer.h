@@ -41,6 +41,10 @@ class PageWriter {
   // The offset the next byte written will have.
   uint64_t end_offset() const { return flushed_ + buffered_; }
   size_t buffered_bytes() const { return buffered_; }
+  // Copies the bytes [from, to) that are still in the buffer (those at or
+  // past flushed_offset(); to <= end_offset()) to out + (byte - from), and
+  // returns the offset where they start (to itself when none are).
+  uint64_t CopyBuffered(uint64_t from, uint64_t to, uint8_t* out) const;
   File* file() const { return file_; }
 
  private:

@@ -190,5 +190,18 @@ Status ArenaSink::Append(const EntryView& e, const char* mapped, uint64_t consum
   return Status::Ok();
 }
 
+Status IndexSink::Append(const EntryView& e, const EntryPlace& place, uint64_t consumed, uint64_t total) {
+  if (index_->size() == index_->capacity()) index_->Reserve(NextCapacity(index_->size(), consumed, total));
+  if (!index_->Append(e.index, e.term, place)) return IndexLimitError(e.index, place);
+  return Status::Ok();
+}
+
+Status IndexLimitError(uint64_t index, const EntryPlace& place) {
+  return Status(StatusCode::kInvalidArgument,
+                "wal: the offset index cannot hold entry " + std::to_string(index) + " (segment " +
+                    std::to_string(place.seq) + ", offset " + std::to_string(place.offset) +
+                    "): it holds offsets below 2^40 within 2^24 segments");
+}
+
 }  // namespace internal
 }  // namespace wal

@@ -22,6 +22,7 @@
 #include <memory>
 #include <vector>
 
+#include "src/offset_index.h"
 #include "wal/status.h"
 #include "wal/types.h"
 #include "wal/wal.h"
@@ -82,6 +83,27 @@ class ArenaSink {
   ReadAllArenaResult* out_;
   bool map_;
 };
+
+// ReadIndexed's: no entry kept, only its place in the offset index. (With
+// Options::index_entries the other two sinks' reads fill the index beside
+// them: see WAL::Impl::PlaceEntry.)
+class IndexSink {
+ public:
+  explicit IndexSink(OffsetIndex* index) : index_(index) {}
+  size_t size() const { return index_->size(); }
+  void TruncateTo(size_t n) { index_->TruncateTo(n); }
+  Status Append(const EntryView& e, const EntryPlace& place, uint64_t consumed, uint64_t total);
+  uint64_t last_index() const { return index_->last(); }
+  uint64_t term_at(size_t i) const { return index_->term_at(i); }
+  Mappings* mappings() { return nullptr; }
+
+ private:
+  OffsetIndex* index_;
+};
+
+// The error for an entry the offset index cannot hold (a segment offset
+// past OffsetIndex::kMaxOffset, or too many segments).
+Status IndexLimitError(uint64_t index, const EntryPlace& place);
 
 }  // namespace wal::internal
 

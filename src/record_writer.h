@@ -38,6 +38,12 @@ class RecordWriter {
   [[nodiscard]] Status Flush() { return pages_.Flush(); }
   // etcd's decision point for a cut: the bytes flushed to the file so far.
   uint64_t flushed_offset() const { return pages_.flushed_offset(); }
+  // Where the next record's frame starts.
+  uint64_t end_offset() const { return pages_.end_offset(); }
+  // See PageWriter::CopyBuffered: for reading back records not yet flushed.
+  uint64_t CopyBuffered(uint64_t from, uint64_t to, uint8_t* out) const {
+    return pages_.CopyBuffered(from, to, out);
+  }
   File* file() const { return pages_.file(); }
   uint32_t crc() const { return crc_; }
 

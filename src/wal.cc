@@ -4,12 +4,18 @@
 #include "wal/wal.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <limits>
 #include <optional>
+#include <type_traits>
 
+#include "src/coding.h"
+#include "src/crc32c.h"
 #include "src/group_commit.h"
 #include "src/mutants.h"
 #include "src/mutex.h"
+#include "src/offset_index.h"
 #include "src/proto.h"
 #include "src/read_sinks.h"
 #include "src/record_reader.h"
@@ -92,6 +98,13 @@ struct WAL::Impl final : GroupCommit {
   WalStats stats WAL_GUARDED_BY(mu);
   std::vector<PendingCut> pending_cuts WAL_GUARDED_BY(mu);
   uint64_t last_cut_lsn WAL_GUARDED_BY(mu) = 0;  // where the head of the newest cut ends
+  // Where each entry lies (Options::index_entries, ReadIndexed); null
+  // without one. index_error: why an index was lost (a limit it cannot hold).
+  std::unique_ptr<OffsetIndex> index WAL_GUARDED_BY(mu);
+  Status index_error WAL_GUARDED_BY(mu);
+  // Entries' reads, counted without mu (they run outside it).
+  mutable std::atomic<uint64_t> index_reads{0};
+  mutable std::atomic<uint64_t> index_read_bytes{0};
 
   // What the round in its syncs works on: set by PrepareRound, used by
   // SyncRound without mu (only the round's leader touches them, while
@@ -138,9 +151,89 @@ struct WAL::Impl final : GroupCommit {
     return WriteEntry(EntryView{e.term, e.index, e.type, e.data});
   }
   Status WriteEntry(const EntryView& e) WAL_REQUIRES(mu) {
-    WAL_RETURN_IF_ERROR(Appended(writer->WriteEntry(e)));
+    EntryPlace place;
+    if (index) place = EntryPlace{segments.back().name.seq, writer->end_offset(), writer->crc(), 0};
+    auto frame_len = writer->WriteEntry(e);
+    const uint64_t len = frame_len.has_value() ? *frame_len : 0;
+    WAL_RETURN_IF_ERROR(Appended(std::move(frame_len)));
     enti = e.index;
+    if (index) IndexWritten(e, place, len);
     return Status::Ok();
+  }
+
+  // The offset index after an entry record was written at `place`: raft's
+  // overwrite rule, as ReadAll applies it when the log is read back (an
+  // entry below the first index empties the index and is not kept).
+  void IndexWritten(const EntryView& e, EntryPlace place, uint64_t frame_len) WAL_REQUIRES(mu) {
+    if (e.index < index->first()) {
+      index->TruncateTo(0);
+      return;
+    }
+    index->TruncateTo(static_cast<size_t>(e.index - index->first()));
+    place.frame_len = static_cast<uint32_t>(frame_len);
+    if (frame_len > std::numeric_limits<uint32_t>::max() || !index->Append(e.index, e.term, place)) {
+      index_error = IndexLimitError(e.index, place);
+      index.reset();
+    }
+  }
+
+  // With an index, a Save whose entries leave a gap is refused before
+  // anything is written: neither the index nor a later ReadAll could place
+  // them (ReadAll reports kSliceOutOfRange). See ReadIndexed in wal.h.
+  template <class E>
+  Status CheckIndexable(std::span<const E> entries) const WAL_REQUIRES(mu) {
+    if (!index) return Status::Ok();
+    const uint64_t first = index->first();
+    uint64_t next = first + index->size();
+    for (const E& e : entries) {
+      if (e.index > next) {
+        return Status(StatusCode::kInvalidArgument, "wal: entry index " + std::to_string(e.index) +
+                                                        " leaves a gap: the next index is " +
+                                                        std::to_string(next) + " (at most)");
+      }
+      next = e.index < first ? first : e.index + 1;
+    }
+    return Status::Ok();
+  }
+
+  // Whether Entries and Term can answer now.
+  Status CheckIndexReadable() const WAL_REQUIRES(mu) {
+    if (!index) {
+      if (!index_error.ok()) return index_error;
+      return Status(StatusCode::kFailedPrecondition,
+                    "wal: no offset index (set Options::index_entries, or read with ReadIndexed)");
+    }
+    if (state != State::kAppending && state != State::kReadOnly) {
+      return Status(StatusCode::kFailedPrecondition, state == State::kClosed
+                                                         ? "wal: closed"
+                                                         : "wal: the log must be read (ReadIndexed) first");
+    }
+    if (!stopped().ok()) return StoppedError();
+    return Status::Ok();
+  }
+
+  // The open segment with sequence number `seq` (held while the index
+  // points into it), or nullptr.
+  const Segment* SegmentBySeq(uint64_t seq) const WAL_REQUIRES(mu) {
+    if (segments.empty() || seq < segments.front().name.seq) return nullptr;
+    const uint64_t i = seq - segments.front().name.seq;
+    return i < segments.size() ? &segments[static_cast<size_t>(i)] : nullptr;
+  }
+
+  // The offset index after a snapshot record: see ReadIndexed in wal.h.
+  void IndexSnapshot(const Snapshot& snap) WAL_REQUIRES(mu) {
+    if (!index || snap.index + 1 < index->first()) return;  // older than what the index holds
+    std::optional<uint64_t> t;
+    if (snap.index <= index->last()) t = index->term(snap.index);
+    if (snap.index + 1 == index->first() && !t) {
+      index->set_prev_term(snap.term);  // unknown until now (an OpenAtIndex read)
+      t = snap.term;
+    }
+    if (t && *t == snap.term) {
+      index->TruncateTo(index->TermOrderedPrefix(snap.index + 1, snap.term));
+    } else {
+      index->Reset(snap.index + 1, snap.term);  // installed over a log that does not hold it
+    }
   }
   Status WriteState(const HardState& s) WAL_REQUIRES(mu) {
     if (s.empty()) return Status::Ok();
@@ -295,10 +388,18 @@ struct WAL::Impl final : GroupCommit {
   }
 
   // Decides where a decoded entry goes; see ReadAll in wal.h. `consumed`
-  // and `total` are the sink's sizing hints (see read_sinks.h).
+  // and `total` are the sink's sizing hints (see read_sinks.h); `prev_crc`
+  // the chain value before the record. With an offset index beside the sink
+  // (ReadAll, ReadAllArena with Options::index_entries), the index gets the
+  // same steps.
   template <class Sink>
-  Status PlaceEntry(const EntryView& e, Sink* sink, uint64_t* base, const RecordDecoder& d, uint64_t consumed,
-                    uint64_t total) WAL_REQUIRES(mu) {
+  Status PlaceEntry(const EntryView& e, Sink* sink, uint64_t* base, const RecordDecoder& d, uint32_t prev_crc,
+                    uint64_t consumed, uint64_t total) WAL_REQUIRES(mu) {
+    OffsetIndex* beside = std::is_same_v<Sink, IndexSink> ? nullptr : index.get();
+    auto truncate = [&](size_t n) {
+      sink->TruncateTo(n);
+      if (beside) beside->TruncateTo(n);
+    };
     uint64_t idx = e.index;
     std::optional<uint64_t> off;
     if (inclusive) {
@@ -313,7 +414,7 @@ struct WAL::Impl final : GroupCommit {
     // every entry collected (all at higher indexes) is gone from the log.
     // etcd v3.4 skips such a record without truncating and returns the
     // stale tail (etcd-io/etcd#22442).
-    if (!off && !MutantActive(Mutant::kSkipOverwriteBelowSnapshot)) sink->TruncateTo(0);
+    if (!off && !MutantActive(Mutant::kSkipOverwriteBelowSnapshot)) truncate(0);
     if (off) {
       if (*off > sink->size()) {
         return Replay::ErrorAt(d, StatusCode::kSliceOutOfRange,
@@ -323,8 +424,18 @@ struct WAL::Impl final : GroupCommit {
                                idx);
       }
       if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
-        sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
-      WAL_RETURN_IF_ERROR(sink->Append(e, d.MappedAddress(e.data), consumed, total));
+        truncate(static_cast<size_t>(*off));  // raft overwrite
+      const EntryPlace place{segments[d.segment_index()].name.seq, d.record_offset(), prev_crc,
+                             static_cast<uint32_t>(d.record_frame_bytes())};
+      if ((beside || std::is_same_v<Sink, IndexSink>)&&d.record_frame_bytes() >
+          std::numeric_limits<uint32_t>::max())
+        return IndexLimitError(e.index, place);
+      if constexpr (std::is_same_v<Sink, IndexSink>) {
+        WAL_RETURN_IF_ERROR(sink->Append(e, place, consumed, total));
+      } else {
+        WAL_RETURN_IF_ERROR(sink->Append(e, d.MappedAddress(e.data), consumed, total));
+        if (beside && !beside->Append(e.index, e.term, place)) return IndexLimitError(e.index, place);
+      }
     }
     enti = idx;
     return Status::Ok();
@@ -344,6 +455,13 @@ struct WAL::Impl final : GroupCommit {
     RecordDecoder d(std::move(inputs), options.read_chunk_bytes, options.torn_write_rule);
     d.set_initial_crc(initial_crc);
     d.set_map_segments(sink->mappings());
+    if (index) {
+      if (inclusive)  // (from 1: an empty log must not end at index 0 - 1; a seed log's entry 0 starts it at
+                      // 0)
+        index->Reset(std::max<uint64_t>(at_index, 1), std::nullopt);
+      else
+        index->Reset(start.index + 1, start.term);
+    }
 
     Replay replay(ReplayRules{.snapshot = inclusive ? std::nullopt : std::optional<Snapshot>(start)});
     ReplayedRecord out;
@@ -354,6 +472,7 @@ struct WAL::Impl final : GroupCommit {
     RecordView rec;
     Status err;
     while (true) {
+      const uint32_t prev_crc = d.crc();
       auto r = d.Next(&rec);
       if (!r.has_value()) {
         err = r.error();
@@ -363,7 +482,8 @@ struct WAL::Impl final : GroupCommit {
       consumed += d.record_frame_bytes();
       if (d.in_last_segment()) tail_only_crc = ++tail_records == 1 && rec.type == kCrcType;
       Status s = replay.Apply(rec, d, &out);
-      if (s.ok() && rec.type == kEntryType) s = PlaceEntry(out.entry, sink, &base, d, consumed, total);
+      if (s.ok() && rec.type == kEntryType)
+        s = PlaceEntry(out.entry, sink, &base, d, prev_crc, consumed, total);
       if (s.ok() && rec.type == kStateType) *state_out = out.state;
       if (!s.ok()) return Fail(s);
     }
@@ -378,6 +498,7 @@ struct WAL::Impl final : GroupCommit {
     // append overwrote it yet). Cut the result before it; see wal.h.
     if (const size_t keep = TermOrderedPrefix(*sink, inclusive ? 0 : start.term); keep < sink->size()) {
       sink->TruncateTo(keep);
+      if (index) index->TruncateTo(keep);
       enti = keep > 0 ? sink->last_index() : start.index;  // inclusive keeps its first entry
     }
     if (inclusive && enti < at_index) {
@@ -388,8 +509,10 @@ struct WAL::Impl final : GroupCommit {
     if (replay.metadata()) *metadata_out = *replay.metadata();
     metadata = replay.metadata();
     if (!write_mode) {
-      for (auto& seg : segments) seg.file->Close().IgnoreError();
-      segments.clear();
+      if (!index) {  // an index reads from them later
+        for (auto& seg : segments) seg.file->Close().IgnoreError();
+        segments.clear();
+      }
       state = State::kReadOnly;
       if (!replay.snapshot_matched() && !inclusive) {
         return Status(StatusCode::kSnapshotNotFound, "wal: snapshot {index " + std::to_string(start.index) +
@@ -514,6 +637,7 @@ Result<std::unique_ptr<WAL>> OpenWal(const std::string& dir, uint64_t index, std
   }
   impl->initial_crc =
       ChainInto(impl->fs, dir, sel.segments, sel.from, impl->segments.front().file.get(), options);
+  if (options.index_entries) impl->index = std::make_unique<OffsetIndex>();
   if (write) {
     impl->pipeline =
         std::make_unique<SegmentPipeline>(impl->fs, dir, options.segment_size_bytes,
@@ -547,6 +671,10 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   auto impl = std::make_unique<Impl>(options, fs, dir, /*write=*/true);
   MutexLock l(&impl->mu);
   if (metadata.data() != nullptr) impl->metadata = std::string(metadata);
+  if (options.index_entries) {
+    impl->index = std::make_unique<OffsetIndex>();
+    impl->index->Reset(1, 0);  // after the snapshot {0, 0} written below
+  }
 
   const SegmentName first{0, 0, SegmentFileName(0, 0)};
   OpenOptions o;
@@ -624,12 +752,181 @@ Result<ReadAllArenaResult> WAL::ReadIntoArena(bool map) {
   return out;
 }
 
+Result<ReadIndexedResult> WAL::ReadIndexed() {
+  Impl& w = *impl_;
+  MutexLock l(&w.mu);
+  if (!w.index) w.index = std::make_unique<OffsetIndex>();
+  ReadIndexedResult out;
+  IndexSink sink(w.index.get());
+  WAL_RETURN_IF_ERROR(w.ReadAllInto(&sink, &out.metadata, &out.state));
+  w.index->ShrinkToFit();  // the read reserved ahead from the bytes left (read_sinks.h)
+  out.first_index = w.index->first();
+  out.last_index = w.index->last();
+  return out;
+}
+
+namespace {
+
+// What a record's frame holds beyond the entry it carries: the length word,
+// up to 7 bytes of padding, and the record's type, crc and data-length
+// fields (at most 1 + 10, 1 + 5, 1 + 10 bytes).
+constexpr uint64_t kMaxFrameOverhead = 8 + 7 + 28;
+// Entries' reads: entries further apart than this in one segment (records
+// dropped by an overwrite, or many state records, lie between) are read
+// with separate preads rather than one covering the gap.
+constexpr uint64_t kMaxReadGap = 64 * 1024;
+
+// One entry read back from its place: the frame must be the one indexed
+// (same length, an entry record of that index) and its CRC must continue
+// the chain value the record was written after.
+Status DecodeIndexedEntry(const uint8_t* frame, const EntryPlace& p, uint64_t index,
+                          const std::string& segment, Entry* out, uint64_t* size) {
+  auto fail = [&](StatusCode code, std::string what) {
+    return Status::At(code, ErrorPlace{"Entries: " + std::move(what), segment, p.offset, index});
+  };
+  const FrameSize fs = DecodeFrameWord(DecodeFixed64LE(frame));
+  if (kFrameHeaderBytes + fs.record_bytes + fs.pad_bytes != p.frame_len) {
+    return fail(StatusCode::kCorruption, "the frame's length word changed since the entry was indexed");
+  }
+  RecordView rec;
+  const std::string_view bytes(reinterpret_cast<const char*>(frame + kFrameHeaderBytes), fs.record_bytes);
+  if (Status s = DecodeRecord(bytes, &rec); !s.ok())
+    return fail(StatusCode::kCorruption, std::string(s.message()));
+  if (rec.type != kEntryType) return fail(StatusCode::kCorruption, "not an entry record");
+  if (Crc32cExtend(p.prev_crc, rec.data) != rec.crc) return fail(StatusCode::kCrcMismatch, "crc mismatch");
+  if (Status s = DecodeEntry(rec.data, out); !s.ok())
+    return fail(StatusCode::kCorruption, std::string(s.message()));
+  if (out->index != index) {
+    return fail(StatusCode::kCorruption, "the record holds entry " + std::to_string(out->index));
+  }
+  *size = rec.data.size();
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Entry>> WAL::Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes) const {
+  Impl& w = *impl_;
+  // One pread each: a stretch of the range that lies contiguously in one
+  // segment, [begin, end) of it; bytes from `buffered_from` on are still in
+  // the write buffer and were copied from it.
+  struct Read {
+    std::shared_ptr<File> file;
+    std::string segment;
+    uint64_t begin = 0;
+    uint64_t end = 0;
+    uint64_t buffered_from = 0;
+    size_t first = 0;  // into places
+    std::vector<uint8_t> bytes;
+  };
+  std::vector<EntryPlace> places;
+  std::vector<Read> reads;
+  {
+    MutexLock l(&w.mu);
+    WAL_RETURN_IF_ERROR(w.CheckIndexReadable());
+    const OffsetIndex& ix = *w.index;
+    if (lo > hi || lo < ix.first() || hi > ix.last() + 1) {
+      return Status(StatusCode::kIndexNotFound,
+                    "wal: Entries [" + std::to_string(lo) + ", " + std::to_string(hi) +
+                        ") is not within the indexed entries [" + std::to_string(ix.first()) + ", " +
+                        std::to_string(ix.last()) + "]");
+    }
+    uint64_t least_bytes = 0;  // a lower bound of the encoded sizes planned so far
+    for (uint64_t i = lo; i < hi; ++i) {
+      const EntryPlace p = ix.place(i);
+      const uint64_t least = p.frame_len > kMaxFrameOverhead ? p.frame_len - kMaxFrameOverhead : 0;
+      if (i > lo && least_bytes + least > max_bytes) break;
+      least_bytes += least;
+      const Impl::Segment* seg = w.SegmentBySeq(p.seq);
+      if (seg == nullptr) {
+        return Status::At(
+            StatusCode::kFailedPrecondition,
+            ErrorPlace{"Entries: the segment holding the entry is no longer open", "", p.offset, i});
+      }
+      if (reads.empty() || reads.back().file != seg->file || p.offset < reads.back().end ||
+          p.offset - reads.back().end > kMaxReadGap) {
+        reads.push_back(Read{seg->file, seg->name.name, p.offset, p.offset, 0, places.size(), {}});
+      }
+      reads.back().end = p.offset + p.frame_len;
+      places.push_back(p);
+    }
+    const bool tail_open = w.writer != nullptr && !w.segments.empty();
+    for (Read& r : reads) {
+      r.bytes.resize(static_cast<size_t>(r.end - r.begin));
+      r.buffered_from = r.end;
+      if (tail_open && r.file == w.segments.back().file)
+        r.buffered_from = w.writer->CopyBuffered(r.begin, r.end, r.bytes.data());
+    }
+  }
+  // The reads, without the lock: the bytes below the write buffer never
+  // change while the segment is open (appends only add; a cut truncates
+  // past them), and each read holds its segment's descriptor.
+  std::vector<Entry> out;
+  out.reserve(places.size());
+  uint64_t total = 0;
+  for (Read& r : reads) {
+    uint64_t at = r.begin;
+    while (at < r.buffered_from) {
+      auto n = r.file->ReadAt(at, std::span(reinterpret_cast<std::byte*>(r.bytes.data() + (at - r.begin)),
+                                            static_cast<size_t>(r.buffered_from - at)));
+      w.index_reads.fetch_add(1, std::memory_order_relaxed);
+      if (!n.has_value()) return n.error();
+      w.index_read_bytes.fetch_add(*n, std::memory_order_relaxed);
+      if (*n == 0) {
+        return Status::At(
+            StatusCode::kCorruption,
+            ErrorPlace{"Entries: the segment ends before an indexed record", r.segment, at, std::nullopt});
+      }
+      at += *n;
+    }
+    const size_t last = &r == &reads.back() ? places.size() : (&r + 1)->first;
+    for (size_t k = r.first; k < last; ++k) {
+      Entry e;
+      uint64_t size = 0;
+      WAL_RETURN_IF_ERROR(DecodeIndexedEntry(r.bytes.data() + (places[k].offset - r.begin), places[k], lo + k,
+                                             r.segment, &e, &size));
+      total += size;
+      if (k > 0 && total > max_bytes) return out;
+      out.push_back(std::move(e));
+    }
+  }
+  return out;
+}
+
+Result<uint64_t> WAL::Term(uint64_t index) const {
+  MutexLock l(&impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckIndexReadable());
+  const OffsetIndex& ix = *impl_->index;
+  std::optional<uint64_t> t;
+  if (index + 1 >= ix.first() && index <= ix.last()) t = ix.term(index);
+  if (!t) {
+    return Status(StatusCode::kIndexNotFound,
+                  "wal: Term(" + std::to_string(index) + "): not within the indexed entries [" +
+                      std::to_string(ix.first()) + ", " + std::to_string(ix.last()) + "]" +
+                      (index + 1 == ix.first() ? " (its term is not known)" : ""));
+  }
+  return *t;
+}
+
+Result<uint64_t> WAL::FirstIndex() const {
+  MutexLock l(&impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckIndexReadable());
+  return impl_->index->first();
+}
+
+Result<uint64_t> WAL::LastIndex() const {
+  MutexLock l(&impl_->mu);
+  WAL_RETURN_IF_ERROR(impl_->CheckIndexReadable());
+  return impl_->index->last();
+}
+
 namespace {
 
 template <class E>
 Status SaveImpl(WAL::Impl& w, const HardState& state, std::span<const E> entries) {
   MutexLock l(&w.mu);
   WAL_RETURN_IF_ERROR(w.CheckAppendable());
+  WAL_RETURN_IF_ERROR(w.CheckIndexable(entries));
   bool must_sync;
   WAL_RETURN_IF_ERROR(w.AppendLocked(state, entries, &must_sync));
   if (!must_sync) return Status::Ok();
@@ -640,6 +937,7 @@ template <class E>
 Result<uint64_t> SaveAsyncImpl(WAL::Impl& w, const HardState& state, std::span<const E> entries) {
   MutexLock l(&w.mu);
   WAL_RETURN_IF_ERROR(w.CheckAppendable());
+  WAL_RETURN_IF_ERROR(w.CheckIndexable(entries));
   bool must_sync;
   WAL_RETURN_IF_ERROR(w.AppendLocked(state, entries, &must_sync));
   const uint64_t ticket = w.IssueTicket();
@@ -701,6 +999,7 @@ void WAL::SetDurableCallback(std::function<void(uint64_t)> callback) {
 Status WAL::SaveEntry(const Entry& entry) {
   MutexLock l(&impl_->mu);
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
+  WAL_RETURN_IF_ERROR(impl_->CheckIndexable(std::span<const Entry>(&entry, 1)));
   return impl_->WriteEntry(entry);
 }
 
@@ -715,6 +1014,7 @@ Status WAL::SaveSnapshot(const Snapshot& snap) {
   WAL_RETURN_IF_ERROR(impl_->CheckAppendable());
   WAL_RETURN_IF_ERROR(impl_->WriteSnapshot(snap));
   impl_->enti = std::max(impl_->enti, snap.index);
+  impl_->IndexSnapshot(snap);
   return impl_->SyncTo(impl_->appended_lsn());
 }
 
@@ -750,6 +1050,7 @@ Status WAL::ReleaseLockTo(uint64_t index) {
   // Dropping the last reference closes the descriptor, which drops the lock
   // (deferred if a group-commit leader is still syncing that file).
   w.segments.erase(w.segments.begin(), w.segments.begin() + static_cast<std::ptrdiff_t>(smaller));
+  if (w.index) w.index->DropSegmentsBefore(w.segments.front().name.seq);
   return Status::Ok();
 }
 
@@ -762,7 +1063,14 @@ const std::string& WAL::dir() const { return impl_->dir; }
 
 WalStats WAL::stats() const {
   MutexLock l(&impl_->mu);
-  return impl_->stats;
+  WalStats s = impl_->stats;
+  if (impl_->index) {
+    s.index_entries = impl_->index->size();
+    s.index_memory_bytes = impl_->index->memory_bytes();
+  }
+  s.index_reads = impl_->index_reads.load(std::memory_order_relaxed);
+  s.index_read_bytes = impl_->index_read_bytes.load(std::memory_order_relaxed);
+  return s;
 }
 
 uint64_t WAL::last_index() const {

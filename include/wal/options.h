@@ -67,6 +67,14 @@ struct Options {
   // fdatasync calls slower than this are counted in WAL::stats().slow_syncs
   // (etcd logs them at 1 s).
   uint32_t slow_sync_warn_ms = 1000;
+
+  // Keep an offset index of the entries (16 bytes each: segment, offset,
+  // CRC chain value, frame length) so that WAL::Entries and WAL::Term read
+  // them from disk: for logs larger than memory. Create starts it empty;
+  // ReadAll and ReadAllArena build it while they read (ReadIndexed always
+  // does, without this option). Appends, overwrites, cuts, snapshots and
+  // ReleaseLockTo keep it current. See "Reading by index" in wal.h.
+  bool index_entries = false;
 };
 
 }  // namespace wal

@@ -73,6 +73,15 @@ struct ReadAllResult {
   std::vector<Entry> entries;
 };
 
+// What WAL::ReadIndexed returns: ReadAll's metadata and state, and the range
+// of entries the offset index holds (Entries reads them from disk).
+struct ReadIndexedResult {
+  std::string metadata;
+  HardState state;
+  uint64_t first_index = 0;  // the first entry readable
+  uint64_t last_index = 0;   // the last; first_index - 1 when there is none
+};
+
 }  // namespace wal
 
 #endif  // WAL_TYPES_H_

@@ -118,6 +118,13 @@ struct WalStats {
   uint64_t slow_syncs = 0;     // of which slower than Options::slow_sync_warn_ms
   uint64_t max_sync_micros = 0;
   uint64_t cuts = 0;  // segments started by Cut or by size
+  // The offset index (Options::index_entries, ReadIndexed): entries held,
+  // bytes it takes, and the preads WAL::Entries issued (with the bytes they
+  // returned); all 0 without an index.
+  uint64_t index_entries = 0;
+  uint64_t index_memory_bytes = 0;
+  uint64_t index_reads = 0;
+  uint64_t index_read_bytes = 0;
 };
 
 class WAL {
@@ -208,6 +215,45 @@ class WAL {
   // a segment under a live result makes access to its views raise SIGBUS
   // (doc/recovery.md, "Mapped reads").
   Result<ReadAllArenaResult> ReadAllMapped();
+
+  // Reading by index, for logs larger than memory. ReadIndexed reads like
+  // ReadAll (the same records decoded and checked, the same entries by the
+  // same rules, the same errors and state change; once only, instead of
+  // ReadAll) but keeps no entry: only an offset index of where each lies (16
+  // bytes per entry, see Options::index_entries), from which Entries and
+  // Term answer while appends continue. A read-only WAL (OpenForRead) keeps
+  // its segments open for it.
+  //
+  // The index follows the log as raft sees it: appends (an append at an
+  // index <= the last replaces it and every later entry), SaveSnapshot (a
+  // snapshot whose index and term match an indexed entry, or the one the
+  // index starts after, keeps the entries and drops any later one of a lower
+  // term; any other snapshot, installed over a divergent or shorter log,
+  // empties the index to start after it), and ReleaseLockTo (the entries in
+  // the released segments are dropped: FirstIndex moves up). With an index,
+  // Save and SaveEntry refuse with kInvalidArgument, before writing
+  // anything, entries that leave a gap (not consecutive, or the first above
+  // LastIndex()+1): the index, like ReadAll, could not place them.
+  Result<ReadIndexedResult> ReadIndexed();
+  // The entries [lo, hi), as raft's Storage.Entries: at least one when lo <
+  // hi, then as many more as keep the total of their encoded sizes (raft's
+  // Entry.Size()) <= max_bytes. One pread per segment the range spans
+  // (records still in the write buffer are copied from it), each record's
+  // CRC checked against the chain value it was written with. The WAL's lock
+  // is held only to find the places, not for the reads: a range overwritten
+  // meanwhile is returned as it was when the call began. Errors:
+  // kFailedPrecondition without an index; kIndexNotFound when lo <
+  // FirstIndex() (compacted or released), hi > LastIndex() + 1 or lo > hi;
+  // kCrcMismatch / kCorruption (with the segment, offset and index) when
+  // the bytes on disk changed; kIoError.
+  Result<std::vector<Entry>> Entries(uint64_t lo, uint64_t hi, uint64_t max_bytes = UINT64_MAX) const;
+  // The term of entry `index`, from memory, for index in [FirstIndex() - 1,
+  // LastIndex()] (FirstIndex() - 1: the snapshot's term when the index starts
+  // at one). kIndexNotFound else; kFailedPrecondition without an index.
+  Result<uint64_t> Term(uint64_t index) const;
+  // The range the index holds (kFailedPrecondition without one).
+  Result<uint64_t> FirstIndex() const;
+  Result<uint64_t> LastIndex() const;
 
   // Appends `entries` then `state` (if not empty). Syncs when raft requires
   // it (entries present, or term or vote changed since the last saved state);
