@@ -395,11 +395,9 @@ struct WAL::Impl final : GroupCommit {
   template <class Sink>
   Status PlaceEntry(const EntryView& e, Sink* sink, uint64_t* base, const RecordDecoder& d, uint32_t prev_crc,
                     uint64_t consumed, uint64_t total) WAL_REQUIRES(mu) {
+    // The index beside keeps raft's rules even under a mutant (which
+    // changes the result only).
     OffsetIndex* beside = std::is_same_v<Sink, IndexSink> ? nullptr : index.get();
-    auto truncate = [&](size_t n) {
-      sink->TruncateTo(n);
-      if (beside) beside->TruncateTo(n);
-    };
     uint64_t idx = e.index;
     std::optional<uint64_t> off;
     if (inclusive) {
@@ -414,7 +412,8 @@ struct WAL::Impl final : GroupCommit {
     // every entry collected (all at higher indexes) is gone from the log.
     // etcd v3.4 skips such a record without truncating and returns the
     // stale tail (etcd-io/etcd#22442).
-    if (!off && !MutantActive(Mutant::kSkipOverwriteBelowSnapshot)) truncate(0);
+    if (!off && !MutantActive(Mutant::kSkipOverwriteBelowSnapshot)) sink->TruncateTo(0);
+    if (!off && beside) beside->TruncateTo(0);
     if (off) {
       if (*off > sink->size()) {
         return Replay::ErrorAt(d, StatusCode::kSliceOutOfRange,
@@ -424,7 +423,8 @@ struct WAL::Impl final : GroupCommit {
                                idx);
       }
       if (*off < sink->size() && !MutantActive(Mutant::kSkipOverwriteRule))
-        truncate(static_cast<size_t>(*off));  // raft overwrite
+        sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
+      if (beside) beside->TruncateTo(static_cast<size_t>(*off));
       const EntryPlace place{segments[d.segment_index()].name.seq, d.record_offset(), prev_crc,
                              static_cast<uint32_t>(d.record_frame_bytes())};
       if ((beside || std::is_same_v<Sink, IndexSink>)&&d.record_frame_bytes() >

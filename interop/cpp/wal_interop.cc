@@ -552,12 +552,26 @@ int CmdRead(const std::vector<std::string>& argv) {
   const bool digest = data == "digest";
 
   wal::Options o = BaseOptions();  // default segment size, as etcdwal
+  // Every read also fills the offset index; reading the entries back
+  // through it (Entries) must give what ReadAll returned, or the output
+  // carries an error that etcd's side does not.
+  o.index_entries = true;
   auto w = mode == "write" ? wal::WAL::Open(a.pos[0], snap, o) : wal::WAL::OpenForRead(a.pos[0], snap, o);
   if (!w.has_value()) {
     PrintLine(ReadOutput(nullptr, w.error(), digest));
     return 0;
   }
   auto r = (*w)->ReadAll();
+  if (r.has_value()) {
+    auto first = (*w)->FirstIndex();
+    auto back = first.has_value() ? (*w)->Entries(*first, *first + r->entries.size())
+                                  : wal::Result<std::vector<wal::Entry>>(first.error());
+    if (!back.has_value() || *back != r->entries) {
+      r = wal::Status(wal::StatusCode::kCorruption,
+                      "interop: the offset index does not read back ReadAll's entries" +
+                          (back.has_value() ? std::string() : ": " + back.error().ToString()));
+    }
+  }
   (*w)->Close().IgnoreError();
   if (r.has_value()) {
     PrintLine(ReadOutput(&r.value(), wal::Status::Ok(), digest));

@@ -754,13 +754,17 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
     return std::nullopt;
   }
   Snapshot snap;
+  // Every recovery also keeps the offset index (the read fills it beside
+  // its result; checked below against the entries read).
+  Options indexed = o;
+  indexed.index_entries = true;
   // `mapped`: read with ReadAllMapped (the same rules over mapped segments)
   // instead of ReadAll.
   auto open_read = [&](std::unique_ptr<WAL>* w, ReadAllResult* out, bool mapped = false) -> Status {
     auto snaps = ValidSnapshotEntries(kDir, o);
     if (!snaps) return snaps.error();
     snap = snaps->empty() ? Snapshot{} : snaps->back();
-    auto r = WAL::Open(kDir, snap, o);
+    auto r = WAL::Open(kDir, snap, indexed);
     if (!r) return r.error();
     *w = std::move(r).value();
     if (mapped) {
@@ -810,17 +814,29 @@ std::optional<Failure> RecoverAndCheck(MemFileSystem* fs, const Model& m) {
                        "): not a replay of an acknowledged prefix";
     return Failure{shorter ? Harm::kLostAck : Harm::kWrongLog, what};
   }
+  // The offset index reads back what ReadAll returned, before and after an
+  // append.
+  auto index_reads_back = [&](const std::vector<Entry>& want) -> std::optional<Failure> {
+    auto back = w->Entries(snap.index + 1, snap.index + 1 + want.size());
+    if (!back || *back != want) {
+      return Failure{Harm::kWrongLog, "the offset index does not read back the recovered entries" +
+                                          (back ? std::string() : ": " + back.error().ToString())};
+    }
+    return std::nullopt;
+  };
+  if (auto f = index_reads_back(got.entries)) return f;
   // Appendable again, and the append survives a reopen.
   const uint64_t next = got.entries.empty() ? snap.index + 1 : got.entries.back().index + 1;
   Entry e{9, next, EntryType::kNormal, "after-crash"};
   s = w->Save(HardState{9, 1, next}, std::vector<Entry>{e});
   if (!s.ok()) return Failure{Harm::kUnreadable, "append after recovery failed: " + s.ToString()};
+  got.entries.push_back(e);
+  if (auto f = index_reads_back(got.entries)) return f;
   if (!w->Close().ok()) return Failure{Harm::kUnreadable, "close after recovery failed"};
   w.reset();
   ReadAllResult again;
   s = open_read(&w, &again, /*mapped=*/true);
   if (!s.ok()) return Failure{Harm::kUnreadable, "reopen after the append failed: " + s.ToString()};
-  got.entries.push_back(e);
   if (again.entries != got.entries)
     return Failure{Harm::kUnreadable, "the append after recovery did not read back"};
   return std::nullopt;

@@ -34,6 +34,13 @@ Options MemOptions(FileSystem* fs) {
   return o;
 }
 
+// MemOptions with the offset index kept (Entries reads from the files).
+Options IndexedMemOptions(FileSystem* fs) {
+  Options o = MemOptions(fs);
+  o.index_entries = true;
+  return o;
+}
+
 // Opens, reads (one Repair on a torn tail, as etcd's server does) and
 // returns the entries, or an error.
 Result<ReadAllResult> Recover(const std::string& dir, const Options& o) {
@@ -72,7 +79,7 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
   for (StatusCode code : {StatusCode::kIoError, StatusCode::kNoSpace}) {
     for (uint64_t k = 0; k < total_ops; ++k) {
       MemFileSystem fs;
-      auto w = WAL::Create(kDir, "m", MemOptions(&fs));
+      auto w = WAL::Create(kDir, "m", IndexedMemOptions(&fs));
       ASSERT_TRUE(w.has_value());
       uint64_t seen = 0;
       bool failed = false;
@@ -114,17 +121,64 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
       ASSERT_TRUE(r.has_value()) << "k=" << k << ": " << r.error().ToString();
       ASSERT_GE(r->entries.size(), acked) << "k=" << k;
       for (size_t i = 0; i < r->entries.size(); ++i) ASSERT_EQ(r->entries[i].index, i + 1);
-      // Appendable again.
-      auto w2 = WAL::Open(kDir, Snapshot{}, MemOptions(&fs));
+      // Appendable again, and the offset index reads back what was recovered.
+      auto w2 = WAL::Open(kDir, Snapshot{}, IndexedMemOptions(&fs));
       ASSERT_TRUE(w2.has_value());
       ASSERT_TRUE((*w2)->ReadAll().has_value());
       ASSERT_TRUE((*w2)->Save(HardState{2, 1, 1}, Batch(r->entries.size() + 1, 1)).ok());
+      auto back = (*w2)->Entries(1, r->entries.size() + 2);
+      ASSERT_TRUE(back.has_value()) << "k=" << k << ": " << back.error().ToString();
+      ASSERT_EQ(back->size(), r->entries.size() + 1) << "k=" << k;
+      for (size_t i = 0; i < r->entries.size(); ++i) ASSERT_EQ((*back)[i], r->entries[i]) << "k=" << k;
       ASSERT_TRUE((*w2)->Close().ok());
       ++cases;
     }
   }
   std::printf("[fault] fail-stop cases checked: %llu\n", static_cast<unsigned long long>(cases));
   EXPECT_GT(cases, 20u);
+}
+
+// A failed read under Entries is reported with its error and changes
+// nothing: the WAL goes on appending, and the next read succeeds.
+class FailingReadFile : public FileWrapper {
+ public:
+  FailingReadFile(std::unique_ptr<File> f, const bool* fail) : FileWrapper(std::move(f)), fail_(fail) {}
+  Result<std::size_t> ReadAt(uint64_t offset, std::span<std::byte> out) override {
+    if (*fail_) return Status(StatusCode::kIoError, "injected read error", EIO);
+    return FileWrapper::ReadAt(offset, out);
+  }
+
+ private:
+  const bool* fail_;
+};
+
+class FailingReads : public FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+  Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) override {
+    WAL_ASSIGN_OR_RETURN(auto f, FileSystemWrapper::Open(path, options));
+    return std::unique_ptr<File>(std::make_unique<FailingReadFile>(std::move(f), &fail));
+  }
+  bool fail = false;
+};
+
+TEST(FaultInjection, AFailedReadUnderEntriesChangesNothing) {
+  MemFileSystem mem;
+  FailingReads fs(&mem);
+  auto w = WAL::Create(kDir, "m", IndexedMemOptions(&fs));
+  ASSERT_TRUE(w.has_value());
+  for (int b = 0; b < 20; ++b) ASSERT_TRUE((*w)->Save(HardState{1, 1, 0}, Batch(b * 5 + 1, 5)).ok());
+  fs.fail = true;
+  auto bad = (*w)->Entries(1, 101);
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), StatusCode::kIoError) << bad.error().ToString();
+  ASSERT_TRUE((*w)->Save(HardState{1, 1, 0}, Batch(101, 5)).ok()) << "a failed read does not stop the WAL";
+  fs.fail = false;
+  auto good = (*w)->Entries(1, 106);
+  ASSERT_TRUE(good.has_value()) << good.error().ToString();
+  ASSERT_EQ(good->size(), 105u);
+  for (size_t i = 0; i < good->size(); ++i) ASSERT_EQ((*good)[i].index, i + 1);
+  ASSERT_TRUE((*w)->Close().ok());
 }
 
 // SaveAsync callers see a failed background sync too, and nothing after it.
@@ -204,6 +258,13 @@ TEST_F(PosixFaults, ShortWritesShortReadsEintrAndNoFallocate) {
   auto r = Recover(dir, o);
   ASSERT_TRUE(r.has_value()) << r.error().ToString() << " seed " << seed;
   EXPECT_EQ(r->entries, all) << "seed " << seed;
+  // Entries' preads return short too: the same entries.
+  auto ro = WAL::OpenForRead(dir, Snapshot{}, o);
+  ASSERT_TRUE(ro.has_value());
+  ASSERT_TRUE((*ro)->ReadIndexed().has_value());
+  auto back = (*ro)->Entries(1, all.size() + 1);
+  ASSERT_TRUE(back.has_value()) << back.error().ToString() << " seed " << seed;
+  EXPECT_EQ(*back, all) << "seed " << seed;
 }
 
 // ENOSPC in the middle of a flush: half a record reaches the file. The WAL
