@@ -229,11 +229,17 @@ struct WAL::Impl final : GroupCommit {
       index->set_prev_term(snap.term);  // unknown until now (an OpenAtIndex read)
       t = snap.term;
     }
-    if (t && *t == snap.term) {
-      index->TruncateTo(index->TermOrderedPrefix(snap.index + 1, snap.term));
-    } else {
-      index->Reset(snap.index + 1, snap.term);  // installed over a log that does not hold it
+    if (!t || *t != snap.term) {
+      // Installed over a log that does not hold it: what comes up to it no
+      // longer matches; what follows is read back as ReadAll would (below).
+      if (snap.index > index->last()) {
+        index->Reset(snap.index + 1, snap.term);
+        return;
+      }
+      index->DropBefore(snap.index + 1);
+      index->set_prev_term(snap.term);
     }
+    index->TruncateTo(index->TermOrderedPrefix(snap.index + 1, snap.term));
   }
   Status WriteState(const HardState& s) WAL_REQUIRES(mu) {
     if (s.empty()) return Status::Ok();
@@ -431,7 +437,7 @@ struct WAL::Impl final : GroupCommit {
           std::numeric_limits<uint32_t>::max())
         return IndexLimitError(e.index, place);
       if constexpr (std::is_same_v<Sink, IndexSink>) {
-        WAL_RETURN_IF_ERROR(sink->Append(e, place, consumed, total));
+        WAL_RETURN_IF_ERROR(sink->Append(e, place));
       } else {
         WAL_RETURN_IF_ERROR(sink->Append(e, d.MappedAddress(e.data), consumed, total));
         if (beside && !beside->Append(e.index, e.term, place)) return IndexLimitError(e.index, place);
@@ -501,6 +507,15 @@ struct WAL::Impl final : GroupCommit {
       if (index) index->TruncateTo(keep);
       enti = keep > 0 ? sink->last_index() : start.index;  // inclusive keeps its first entry
     }
+    // The log ends no lower than the snapshot it was opened at (raft's
+    // lastIndex), also when every entry read lies at or below it: the next
+    // cut's segment is then named after the snapshot, so that a reopen at
+    // that snapshot still selects the segment holding its record. (etcd
+    // keeps the last entry's index: after a snapshot installed past the end
+    // of the log, a cut before any append names a segment <= the snapshot
+    // index, and etcd's OpenForRead at that snapshot then misses its record
+    // and fails with ErrSnapshotNotFound.)
+    if (!inclusive) enti = std::max(enti, start.index);
     if (inclusive && enti < at_index) {
       return Fail(Status(StatusCode::kIndexNotFound, "wal: index " + std::to_string(at_index) +
                                                          " not found; the log ends at index " +
@@ -759,7 +774,6 @@ Result<ReadIndexedResult> WAL::ReadIndexed() {
   ReadIndexedResult out;
   IndexSink sink(w.index.get());
   WAL_RETURN_IF_ERROR(w.ReadAllInto(&sink, &out.metadata, &out.state));
-  w.index->ShrinkToFit();  // the read reserved ahead from the bytes left (read_sinks.h)
   out.first_index = w.index->first();
   out.last_index = w.index->last();
   return out;

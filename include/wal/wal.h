@@ -227,13 +227,16 @@ class WAL {
   // The index follows the log as raft sees it: appends (an append at an
   // index <= the last replaces it and every later entry), SaveSnapshot (a
   // snapshot whose index and term match an indexed entry, or the one the
-  // index starts after, keeps the entries and drops any later one of a lower
-  // term; any other snapshot, installed over a divergent or shorter log,
-  // empties the index to start after it), and ReleaseLockTo (the entries in
-  // the released segments are dropped: FirstIndex moves up). With an index,
-  // Save and SaveEntry refuse with kInvalidArgument, before writing
-  // anything, entries that leave a gap (not consecutive, or the first above
-  // LastIndex()+1): the index, like ReadAll, could not place them.
+  // index starts after, keeps the entries up to it; any other, installed
+  // over a divergent or shorter log, drops them; in both cases the entries
+  // after it stay as ReadAll would return them after a reopen at it: from
+  // the first whose term is lower than the snapshot's or than the one before
+  // it, they are dropped), and ReleaseLockTo (the entries in the released
+  // segments are dropped: FirstIndex moves up). With an index, Save and
+  // SaveEntry refuse with kInvalidArgument, before writing anything, entries
+  // that leave a gap (the first above LastIndex()+1, or one more than one
+  // above the entry before it): the index, like ReadAll, could not place
+  // them.
   Result<ReadIndexedResult> ReadIndexed();
   // The entries [lo, hi), as raft's Storage.Entries: at least one when lo <
   // hi, then as many more as keep the total of their encoded sizes (raft's
