@@ -23,6 +23,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <utility>
 #include <vector>
@@ -48,7 +49,7 @@ class OffsetIndex {
 
   uint64_t first() const { return first_; }
   uint64_t last() const { return first_ + size() - 1; }  // first() - 1 when empty
-  size_t size() const { return slots_.size() - head_; }
+  size_t size() const { return size_; }
   bool empty() const { return size() == 0; }
 
   // Keeps the first `n` entries (n <= size()).
@@ -60,6 +61,8 @@ class OffsetIndex {
   bool Append(uint64_t index, uint64_t term, const EntryPlace& place);
   // Drops the entries that lie in segments older than `seq` (a prefix).
   void DropSegmentsBefore(uint64_t seq);
+  // Drops the entries before `index` (first() <= index <= last() + 1).
+  void DropBefore(uint64_t index) { DropFront(static_cast<size_t>(index - first_)); }
 
   // index in [first(), last()].
   EntryPlace place(uint64_t index) const;
@@ -75,12 +78,8 @@ class OffsetIndex {
   // Sets the term of entry first() - 1 (a snapshot saved at that index).
   void set_prev_term(uint64_t term) { prev_term_ = term; }
 
-  // Bytes this index holds (capacity, not size: what it costs in memory).
+  // Bytes this index holds: its blocks (allocated, not only used) and runs.
   uint64_t memory_bytes() const;
-  // Room for `n` entries in all; a hint before a long read.
-  void Reserve(size_t n) { slots_.reserve(head_ + n); }
-  size_t capacity() const { return slots_.capacity() - head_; }
-  void ShrinkToFit();
 
  private:
   struct Slot {
@@ -89,14 +88,22 @@ class OffsetIndex {
     uint32_t frame_len;
   };
   static_assert(sizeof(Slot) == 16);
+  // Slots live in fixed blocks of 1 MiB: growing never copies (a vector
+  // would briefly hold 1.5-3x the index while it moves), and dropping a
+  // prefix frees whole blocks. At most one block is partly unused.
+  static constexpr size_t kBlockSlots = 65536;
 
+  Slot& slot(size_t i) { return blocks_[(head_ + i) / kBlockSlots][(head_ + i) % kBlockSlots]; }
+  const Slot& slot(size_t i) const { return blocks_[(head_ + i) / kBlockSlots][(head_ + i) % kBlockSlots]; }
   void DropFront(size_t n);
+  void Clear();
 
   uint64_t first_ = 1;
   std::optional<uint64_t> prev_term_ = 0;
   uint64_t seq_base_ = 0;
-  std::vector<Slot> slots_;  // slots_[head_ ..] are entries first_ ..
-  size_t head_ = 0;
+  std::vector<std::unique_ptr<Slot[]>> blocks_;
+  size_t head_ = 0;  // slot of entry first_ in blocks_[0] (< kBlockSlots)
+  size_t size_ = 0;
   std::vector<std::pair<uint64_t, uint64_t>> runs_;  // (first index, term), ascending, covering the entries
 };
 

@@ -190,8 +190,7 @@ Status ArenaSink::Append(const EntryView& e, const char* mapped, uint64_t consum
   return Status::Ok();
 }
 
-Status IndexSink::Append(const EntryView& e, const EntryPlace& place, uint64_t consumed, uint64_t total) {
-  if (index_->size() == index_->capacity()) index_->Reserve(NextCapacity(index_->size(), consumed, total));
+Status IndexSink::Append(const EntryView& e, const EntryPlace& place) {
   if (!index_->Append(e.index, e.term, place)) return IndexLimitError(e.index, place);
   return Status::Ok();
 }

@@ -92,7 +92,7 @@ class IndexSink {
   explicit IndexSink(OffsetIndex* index) : index_(index) {}
   size_t size() const { return index_->size(); }
   void TruncateTo(size_t n) { index_->TruncateTo(n); }
-  Status Append(const EntryView& e, const EntryPlace& place, uint64_t consumed, uint64_t total);
+  Status Append(const EntryView& e, const EntryPlace& place);
   uint64_t last_index() const { return index_->last(); }
   uint64_t term_at(size_t i) const { return index_->term_at(i); }
   Mappings* mappings() { return nullptr; }
