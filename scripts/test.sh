@@ -77,7 +77,7 @@ TSAN_TARGETS=(wal_tests wal_crash_tests)
 if grep -q '^WAL_BUILD_RAFT:BOOL=ON' build-tsan/CMakeCache.txt; then TSAN_TARGETS+=(wal_raft_tests walkv); fi
 cmake --build build-tsan -j "$JOBS" --target "${TSAN_TARGETS[@]}"
 export TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1"
-gtest ./build-tsan/tests/wal_tests 'GroupCommit*:Pipelined*:*Pipeline*:Tickets.*:*LockTo*'
+gtest ./build-tsan/tests/wal_tests 'GroupCommit*:Pipelined*:*Pipeline*:Tickets.*:*LockTo*:ReadByIndex.ReadsWhile*'
 # The threaded crash workloads (SaveAsync across cuts, the ticket callback)
 # and the fault test of a failed background sync.
 gtest ./build-tsan/tests/wal_crash_tests 'CrashEnumeration.ThreadedWorkloads:FaultInjection.AsyncSaveReportsAFailedSync'

@@ -266,6 +266,7 @@ struct WAL::Impl final : GroupCommit {
     stats.syncs += rs.syncs;
     stats.slow_syncs += rs.slow_syncs;
     stats.max_sync_micros = std::max(stats.max_sync_micros, rs.max_sync_micros);
+    stats.sync_micros += rs.sync_micros;
   }
 
   // fdatasync (skipped under unsafe_no_fsync or the mutant), timed.

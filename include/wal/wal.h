@@ -117,7 +117,8 @@ struct WalStats {
   uint64_t syncs = 0;          // fdatasync calls on segments
   uint64_t slow_syncs = 0;     // of which slower than Options::slow_sync_warn_ms
   uint64_t max_sync_micros = 0;
-  uint64_t cuts = 0;  // segments started by Cut or by size
+  uint64_t sync_micros = 0;  // total time spent in those fdatasync calls
+  uint64_t cuts = 0;         // segments started by Cut or by size
   // The offset index (Options::index_entries, ReadIndexed): entries held,
   // bytes it takes, and the preads WAL::Entries issued (with the bytes they
   // returned); all 0 without an index.
