@@ -6,6 +6,7 @@ namespace wal::internal {
 
 void OffsetIndex::Clear() {
   blocks_.clear();
+  last_cap_ = 0;
   head_ = 0;
   size_ = 0;
   runs_.clear();
@@ -22,7 +23,10 @@ void OffsetIndex::TruncateTo(size_t n) {
   size_ = n;
   // Keep the blocks still used, and one spare for the appends that follow.
   const size_t used = (head_ + size_ + kBlockSlots - 1) / kBlockSlots;
-  if (blocks_.size() > used + 1) blocks_.resize(used + 1);
+  if (blocks_.size() > used + 1) {
+    blocks_.resize(used + 1);
+    last_cap_ = kBlockSlots;  // the spare kept was a whole block
+  }
   const uint64_t end = first_ + n;  // first index dropped
   while (!runs_.empty() && runs_.back().first >= end) runs_.pop_back();
 }
@@ -38,7 +42,15 @@ bool OffsetIndex::Append(uint64_t index, uint64_t term, const EntryPlace& place)
   if (index != first_ + size_ || place.seq < seq_base_ || place.seq - seq_base_ > kMaxSegments ||
       place.offset > kMaxOffset)
     return false;
-  if (head_ + size_ == blocks_.size() * kBlockSlots) blocks_.push_back(std::make_unique<Slot[]>(kBlockSlots));
+  const size_t capacity = blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlockSlots + last_cap_;
+  if (head_ + size_ == capacity) {
+    if (blocks_.empty() || last_cap_ == kBlockSlots) {
+      blocks_.push_back(std::make_unique<Slot[]>(kFirstBlockSlots));
+      last_cap_ = kFirstBlockSlots;
+    } else {
+      ResizeLastBlock(std::min(kBlockSlots, last_cap_ * 2));
+    }
+  }
   ++size_;
   slot(size_ - 1) = Slot{(place.seq - seq_base_) << 40 | place.offset, place.prev_crc, place.frame_len};
   if (runs_.empty() || runs_.back().second != term) runs_.emplace_back(index, term);
@@ -58,10 +70,13 @@ void OffsetIndex::DropFront(size_t n) {
   first_ = new_first;
   size_ -= n;
   head_ += n;
-  const size_t freed = std::min(head_ / kBlockSlots, blocks_.size());
+  if (size_ == 0) {
+    Clear();
+    return;
+  }
+  const size_t freed = head_ / kBlockSlots;  // < blocks_.size(): an entry is left
   blocks_.erase(blocks_.begin(), blocks_.begin() + static_cast<std::ptrdiff_t>(freed));
   head_ -= freed * kBlockSlots;
-  if (size_ == 0) runs_.clear();
 }
 
 void OffsetIndex::DropSegmentsBefore(uint64_t seq) {
@@ -102,9 +117,27 @@ size_t OffsetIndex::TermOrderedPrefix(uint64_t from, uint64_t floor) const {
   return size();
 }
 
+void OffsetIndex::ResizeLastBlock(size_t slots) {
+  auto block = std::make_unique<Slot[]>(slots);
+  std::copy_n(blocks_.back().get(), std::min(slots, last_cap_), block.get());
+  blocks_.back() = std::move(block);
+  last_cap_ = slots;
+}
+
+void OffsetIndex::Trim() {
+  if (blocks_.empty()) return;
+  const size_t used = head_ + size_ - (blocks_.size() - 1) * kBlockSlots;
+  if (used == 0 && blocks_.size() > 1) {
+    blocks_.pop_back();  // the one before is whole
+    last_cap_ = kBlockSlots;
+  } else if (used > 0 && used < last_cap_) {
+    ResizeLastBlock(used);
+  }
+}
+
 uint64_t OffsetIndex::memory_bytes() const {
-  return blocks_.size() * kBlockSlots * sizeof(Slot) + blocks_.capacity() * sizeof(blocks_[0]) +
-         runs_.capacity() * sizeof(runs_[0]);
+  const size_t slots = blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlockSlots + last_cap_;
+  return slots * sizeof(Slot) + blocks_.capacity() * sizeof(blocks_[0]) + runs_.capacity() * sizeof(runs_[0]);
 }
 
 }  // namespace wal::internal

@@ -80,6 +80,9 @@ class OffsetIndex {
 
   // Bytes this index holds: its blocks (allocated, not only used) and runs.
   uint64_t memory_bytes() const;
+  // Shrinks the last block to the slots it uses (after a read: appends grow
+  // it again).
+  void Trim();
 
  private:
   struct Slot {
@@ -88,21 +91,26 @@ class OffsetIndex {
     uint32_t frame_len;
   };
   static_assert(sizeof(Slot) == 16);
-  // Slots live in fixed blocks of 1 MiB: growing never copies (a vector
-  // would briefly hold 1.5-3x the index while it moves), and dropping a
-  // prefix frees whole blocks. At most one block is partly unused.
+  // Slots live in blocks of 1 MiB: growing never moves the index (a vector
+  // would briefly hold 1.5-3x of it while it reallocates), and dropping a
+  // prefix frees whole blocks. Only the last block may be smaller: it starts
+  // at 16 KiB and doubles, so a small log's index stays small, and a read
+  // trims it to what it holds (Trim).
   static constexpr size_t kBlockSlots = 65536;
+  static constexpr size_t kFirstBlockSlots = 1024;
 
   Slot& slot(size_t i) { return blocks_[(head_ + i) / kBlockSlots][(head_ + i) % kBlockSlots]; }
   const Slot& slot(size_t i) const { return blocks_[(head_ + i) / kBlockSlots][(head_ + i) % kBlockSlots]; }
   void DropFront(size_t n);
   void Clear();
+  void ResizeLastBlock(size_t slots);
 
   uint64_t first_ = 1;
   std::optional<uint64_t> prev_term_ = 0;
   uint64_t seq_base_ = 0;
   std::vector<std::unique_ptr<Slot[]>> blocks_;
-  size_t head_ = 0;  // slot of entry first_ in blocks_[0] (< kBlockSlots)
+  size_t last_cap_ = 0;  // slots of the last block (every other one has kBlockSlots)
+  size_t head_ = 0;      // slot of entry first_ in blocks_[0] (< kBlockSlots)
   size_t size_ = 0;
   std::vector<std::pair<uint64_t, uint64_t>> runs_;  // (first index, term), ascending, covering the entries
 };

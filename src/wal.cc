@@ -775,6 +775,7 @@ Result<ReadIndexedResult> WAL::ReadIndexed() {
   ReadIndexedResult out;
   IndexSink sink(w.index.get());
   WAL_RETURN_IF_ERROR(w.ReadAllInto(&sink, &out.metadata, &out.state));
+  w.index->Trim();  // what the read filled, no more (appends grow it again)
   out.first_index = w.index->first();
   out.last_index = w.index->last();
   return out;
