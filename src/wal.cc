@@ -434,8 +434,8 @@ struct WAL::Impl final : GroupCommit {
       if (beside) beside->TruncateTo(static_cast<size_t>(*off));
       const EntryPlace place{segments[d.segment_index()].name.seq, d.record_offset(), prev_crc,
                              static_cast<uint32_t>(d.record_frame_bytes())};
-      if ((beside || std::is_same_v<Sink, IndexSink>)&&d.record_frame_bytes() >
-          std::numeric_limits<uint32_t>::max())
+      const bool indexed = beside != nullptr || std::is_same_v<Sink, IndexSink>;
+      if (indexed && d.record_frame_bytes() > std::numeric_limits<uint32_t>::max())
         return IndexLimitError(e.index, place);
       if constexpr (std::is_same_v<Sink, IndexSink>) {
         WAL_RETURN_IF_ERROR(sink->Append(e, place));
