@@ -285,9 +285,8 @@ Status OpenLog(RaftIoImpl* m) {
     m->term = read->state.term;
     m->vote = read->state.vote;
     m->commit = std::max(read->state.commit, at.index);
-    // The last index is that of the last entry returned, or the snapshot's.
-    // (Not WAL::last_index(): like etcd's enti it is the last entry record
-    // read, which is below the snapshot when every entry read was.)
+    // The last index is that of the last entry returned, or the snapshot's
+    // (what WAL::last_index() also says after the read).
     const uint64_t last = read->empty() ? at.index : read->entries().back().index;
     m->next_index = last + 1;
     m->durable_index = last;  // everything read back is on disk

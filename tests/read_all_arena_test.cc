@@ -320,8 +320,14 @@ struct WrittenLog {
     }
     return true;
   }
-  std::vector<Entry> Entries(const Snapshot& snap) const {
+  // `gap`: set when, read at `snap`, an entry leaves a gap after the ones
+  // before it. That happens legitimately at a snapshot older than one the
+  // log was reopened at, when an overwrite had gone below that later
+  // snapshot: after the reopen the log ends at the later snapshot (raft's
+  // lastIndex), and the appends continue after it.
+  std::vector<Entry> Entries(const Snapshot& snap, bool* gap) const {
     std::vector<Entry> out;
+    *gap = false;
     for (const auto& r : recs) {
       if (!r.is_entry) continue;
       if (r.entry.index <= snap.index) {
@@ -329,7 +335,7 @@ struct WrittenLog {
         continue;
       }
       const uint64_t at = r.entry.index - snap.index - 1;
-      if (at > out.size()) ADD_FAILURE() << "the test wrote a gap at " << r.entry.index;
+      if (at > out.size()) *gap = true;
       out.resize(std::min<uint64_t>(at, out.size()));
       out.push_back(r.entry);
     }
@@ -362,7 +368,18 @@ bool CheckAgainstOracle(const std::string& dir, const WrittenLog& log, const Sna
                         const Options& o) {
   SCOPED_TRACE("oracle at snapshot {" + std::to_string(snap.index) + "," + std::to_string(snap.term) + "}");
   if (!log.Readable(snap)) return false;
-  const std::vector<Entry> want = log.Entries(snap);
+  bool gap = false;
+  const std::vector<Entry> want = log.Entries(snap, &gap);
+  if (gap) {
+    auto w = WAL::OpenForRead(dir, snap, o);
+    if (w.has_value()) {
+      auto r = (*w)->ReadAll();
+      if (r.has_value() || r.error().code() != StatusCode::kSnapshotNotFound) {
+        WAL_EXPECT_CODE(r, StatusCode::kSliceOutOfRange) << "a gap in what was written at this snapshot";
+      }
+    }
+    return false;
+  }
   auto wa = WAL::OpenForRead(dir, snap, o);
   auto wb = WAL::OpenForRead(dir, snap, o);
   EXPECT_TRUE(testutil::IsOk(wa) && testutil::IsOk(wb));
