@@ -494,29 +494,12 @@ class CountingFileSystem : public wal::FileSystemWrapper {
 
 // Drops the log's pages from the page cache (written back first), so the
 // next reads come from the disk: posix_fadvise needs no privileges.
-void EvictLog(const std::string& dir) {
+void EvictLog(const std::vector<wal::SegmentFileInfo>& segs, const std::string& dir) {
   ::sync();
-  auto names = wal::FileSystem::Default()->ListDir(dir);
-  if (!names.has_value()) return;
-  for (const std::string& n : *names) {
-    const int fd = ::open((dir + "/" + n).c_str(), O_RDONLY | O_CLOEXEC);
+  for (const auto& seg : segs) {
+    const int fd = ::open((dir + "/" + seg.name).c_str(), O_RDONLY | O_CLOEXEC);
     if (fd < 0) continue;
     ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
-    ::close(fd);
-  }
-}
-
-// Reads every file of the log once (as cat would), so that the page cache
-// holds it.
-void WarmLog(const std::string& dir) {
-  auto names = wal::FileSystem::Default()->ListDir(dir);
-  if (!names.has_value()) return;
-  std::vector<char> buf(1 << 20);
-  for (const std::string& n : *names) {
-    const int fd = ::open((dir + "/" + n).c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) continue;
-    while (::read(fd, buf.data(), buf.size()) > 0) {
-    }
     ::close(fd);
   }
 }
@@ -550,15 +533,15 @@ wal::Result<Figure> BenchIndex(const std::string& dir, uint64_t n, uint64_t size
     WAL_RETURN_IF_ERROR(w->Close());
   }
   const double build_secs = Since(t0);
+  WAL_ASSIGN_OR_RETURN(const auto segs, wal::ListSegmentFiles(dir));
   uint64_t log_bytes = 0;
-  auto names = wal::FileSystem::Default()->ListDir(dir);
-  if (!names.has_value()) return names.error();
-  for (const std::string& name : *names) {
-    if (auto st = wal::FileSystem::Default()->Stat(dir + "/" + name); st.has_value()) log_bytes += st->size;
+  for (const auto& seg : segs) {
+    WAL_ASSIGN_OR_RETURN(const auto st, wal::FileSystem::Default()->Stat(dir + "/" + seg.name));
+    log_bytes += st.size;
   }
 
   // The whole log, cold.
-  EvictLog(dir);
+  EvictLog(segs, dir);
   CountingFileSystem fs;
   wal::Options ro;
   ro.file_system = &fs;
@@ -586,19 +569,20 @@ wal::Result<Figure> BenchIndex(const std::string& dir, uint64_t n, uint64_t size
     *micros = Since(t) * 1e6 / calls;
     return wal::Status::Ok();
   };
-  EvictLog(dir);
+  EvictLog(segs, dir);
   uint64_t cold_max = 0, warm_max = 0;
   double cold_us = 0, warm_us = 0;
   const uint64_t reads0 = w->stats().index_reads;
   WAL_RETURN_IF_ERROR(random_reads(2000, &cold_max, &cold_us));
-  WarmLog(dir);
+  // Warm: every segment read once, as cat would leave the page cache.
+  if (auto warmed = BenchSeqRead(dir); !warmed.has_value()) return warmed.error();
   WAL_RETURN_IF_ERROR(random_reads(20000, &warm_max, &warm_us));
   const double preads_per_call = static_cast<double>(w->stats().index_reads - reads0) / 22000.0;
   WAL_RETURN_IF_ERROR(w->Close());
   w.reset();
 
   // Opening at the snapshot near the end, cold.
-  EvictLog(dir);
+  EvictLog(segs, dir);
   CountingFileSystem fs2;
   ro.file_system = &fs2;
   t0 = Clock::now();
