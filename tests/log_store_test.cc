@@ -593,12 +593,20 @@ TEST(Tickets, OutstandingTicketsFailAfterASyncError) {
   WAL_ASSERT_OK(t1);
   WAL_ASSERT_OK(w->WaitDurable(*t1));
   std::atomic<bool> fail{true};
+  // The failing fdatasync waits (bounded) until t3 is appended too, so that
+  // both tickets are outstanding when it fails: without that the syncer
+  // could fail t2's round before t3's SaveAsync, which then gets the stop
+  // error instead of a ticket (seen under TSan).
+  std::atomic<bool> both_appended{false};
   fs.SetOpHook([&](const OpInfo& op) {
-    if (fail && op.kind == OpKind::kSync) return Status(StatusCode::kIoError, "injected fdatasync failure");
-    return Status::Ok();
+    if (!fail || op.kind != OpKind::kSync) return Status::Ok();
+    for (int i = 0; i < 5000 && !both_appended; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    return Status(StatusCode::kIoError, "injected fdatasync failure");
   });
   auto t2 = w->SaveAsync(HardState{1, 1, 0}, Ents(3, 4, 1));
   auto t3 = w->SaveAsync(HardState{1, 1, 0}, Ents(5, 6, 1));
+  both_appended = true;
   WAL_ASSERT_OK(t2);
   WAL_ASSERT_OK(t3);
   EXPECT_FALSE(w->WaitDurable(*t3).ok());
