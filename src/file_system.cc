@@ -17,6 +17,11 @@ std::string Parent(const std::string& path) {
 
 bool PathExists(FileSystem* fs, const std::string& path) { return fs->Stat(path).has_value(); }
 
+Status File::WriteAtDurable(uint64_t offset, std::span<const std::byte> data) {
+  WAL_RETURN_IF_ERROR(WriteAt(offset, data));
+  return Sync();
+}
+
 Result<std::shared_ptr<const FileMapping>> File::Map() {
   return Status(StatusCode::kFailedPrecondition, path() + ": this file system cannot map files");
 }

@@ -220,6 +220,13 @@ struct Inode {
     if (dirty_lo < dirty_hi || durable.size() != live.size()) durable.AdoptFrom(live, dirty_lo, dirty_hi);
     ClearDirty();
   }
+  // RWF_DSYNC: the live bytes [offset, end) become durable, and the size if
+  // the range reaches past the durable end; nothing else does (the dirty
+  // range stays, so a later Sync still adopts the rest).
+  void SyncRange(uint64_t offset, uint64_t end) {
+    if (end > durable.size()) durable.Resize(end);
+    durable.CopyFrom(live, offset, end);
+  }
   // Both images become `image` (after a crash, or for fixtures).
   void SetBoth(const Image& image) {
     live = image;
@@ -504,12 +511,13 @@ struct CopiedMapping final : FileMapping {
 class MemFile final : public File {
  public:
   MemFile(std::shared_ptr<MemFsState> state, InodePtr inode, std::string path, bool readable, bool writable,
-          uint64_t id, uint64_t generation)
+          bool direct, uint64_t id, uint64_t generation)
       : state_(std::move(state)),
         inode_(std::move(inode)),
         path_(std::move(path)),
         readable_(readable),
         writable_(writable),
+        direct_(direct),
         id_(id),
         generation_(generation) {}
   ~MemFile() override { Close().IgnoreError(); }
@@ -521,17 +529,28 @@ class MemFile final : public File {
     WAL_RETURN_IF_ERROR(CheckUsable());
     if (!readable_) return ErrnoStatus("pread", path_, EBADF);
     if (inode_->is_dir) return ErrnoStatus("pread", path_, EISDIR);
+    WAL_RETURN_IF_ERROR(CheckAligned("pread", offset, out.data(), out.size()));
     return inode_->live.Read(offset, out);
   }
 
   Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
-    WAL_RETURN_IF_ERROR(Precheck("pwrite", /*needs_write=*/true));
-    if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset)
-      return ErrnoStatus("pwrite", path_, EFBIG);
+    WAL_RETURN_IF_ERROR(PrecheckWrite("pwrite", offset, data));
     WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kWriteAt, path_, "", offset, data.size()}));
     MutexLock l(&state_->mu);
     WAL_RETURN_IF_ERROR(CheckUsable());  // the hook may have crashed the file system
     inode_->Write(offset, data);
+    return Status::Ok();
+  }
+
+  // Two ops, so that a crash can fall between the write and its
+  // durability: a kWriteAt, then a kSync whose offset and length are the
+  // range made durable (only that range: see Inode::SyncRange).
+  Status WriteAtDurable(uint64_t offset, std::span<const std::byte> data) override {
+    WAL_RETURN_IF_ERROR(WriteAt(offset, data));
+    WAL_RETURN_IF_ERROR(state_->BeforeOp({OpKind::kSync, path_, "", offset, data.size()}));
+    MutexLock l(&state_->mu);
+    WAL_RETURN_IF_ERROR(CheckUsable());
+    if (!data.empty()) inode_->SyncRange(offset, offset + data.size());
     return Status::Ok();
   }
 
@@ -630,6 +649,19 @@ class MemFile final : public File {
     }
     return Status::Ok();
   }
+  // O_DIRECT's rule (stricter than Linux's logical-block one, so a
+  // misaligned write fails here even where a 512-byte disk would take it).
+  Status CheckAligned(std::string_view op, uint64_t offset, const void* p, size_t n) const {
+    constexpr uint64_t a = kDirectIoAlignment;
+    if (direct_ && (offset % a != 0 || n % a != 0 || reinterpret_cast<uintptr_t>(p) % a != 0))
+      return ErrnoStatus(op, path_, EINVAL);
+    return Status::Ok();
+  }
+  Status PrecheckWrite(std::string_view op, uint64_t offset, std::span<const std::byte> data) const {
+    WAL_RETURN_IF_ERROR(Precheck(op, /*needs_write=*/true));
+    if (offset > kMaxFileSize || data.size() > kMaxFileSize - offset) return ErrnoStatus(op, path_, EFBIG);
+    return CheckAligned(op, offset, data.data(), data.size());
+  }
   // Checks done before the hook, so ops on dead files are not counted.
   Status Precheck(std::string_view op, bool needs_write, int not_writable_errno = EBADF) const {
     MutexLock l(&state_->mu);
@@ -651,6 +683,7 @@ class MemFile final : public File {
   std::string path_;
   bool readable_;
   bool writable_;
+  bool direct_;  // OpenOptions::direct: offsets, lengths and buffers aligned
   uint64_t id_;
   uint64_t generation_;
   bool closed_ WAL_GUARDED_BY(state_->mu) = false;
@@ -691,7 +724,7 @@ Result<std::unique_ptr<File>> MemFileSystem::Open(const std::string& path, const
   if (o.truncate && inode->live.size() != 0) inode->Resize(0);
   uint64_t id = state_->next_file_id++;
   return std::unique_ptr<File>(new MemFile(state_, std::move(inode), path, /*readable=*/o.read || !o.write,
-                                           o.write, id, state_->generation));
+                                           o.write, o.direct, id, state_->generation));
 }
 
 Result<std::vector<std::string>> MemFileSystem::ListDir(const std::string& dir) {

@@ -83,20 +83,19 @@ class PosixFile final : public File {
   }
 
   Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
-    if (fd_ < 0) return Closed();
-    size_t done = 0;
-    int eintr = 0;
-    while (done < data.size()) {
-      ssize_t n =
-          Syscalls().pwrite(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
-      if (n < 0) {
-        if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
-        return ErrnoStatus("pwrite", path_, errno);
-      }
-      if (n == 0) return Status(StatusCode::kIoError, "pwrite " + path_ + ": wrote 0 bytes");
-      done += static_cast<size_t>(n);
+    return WriteLoop(offset, data, Syscalls().pwrite, "pwrite");
+  }
+
+  // RWF_DSYNC: the write returns once its bytes (and the size, if it grew)
+  // are durable. Kernels or file systems without pwritev2's flag answer
+  // EOPNOTSUPP/ENOSYS; then the write is followed by an fdatasync.
+  Status WriteAtDurable(uint64_t offset, std::span<const std::byte> data) override {
+    if (!no_dsync_) {
+      Status s = WriteLoop(offset, data, Syscalls().pwrite_dsync, "pwritev2(RWF_DSYNC)");
+      if (s.ok() || (s.sys_errno() != EOPNOTSUPP && s.sys_errno() != ENOSYS)) return s;
+      no_dsync_ = true;
     }
-    return Status::Ok();
+    return File::WriteAtDurable(offset, data);
   }
 
   Result<uint64_t> Size() override {
@@ -168,6 +167,23 @@ class PosixFile final : public File {
  private:
   Status Closed() const { return Status(StatusCode::kFailedPrecondition, path_ + ": file is closed"); }
 
+  using PwriteFn = ssize_t (*)(int, const void*, size_t, off_t);
+  Status WriteLoop(uint64_t offset, std::span<const std::byte> data, PwriteFn write, const char* what) {
+    if (fd_ < 0) return Closed();
+    size_t done = 0;
+    int eintr = 0;
+    while (done < data.size()) {
+      ssize_t n = write(fd_, data.data() + done, data.size() - done, static_cast<off_t>(offset + done));
+      if (n < 0) {
+        if (errno == EINTR && ++eintr < kMaxEintrRetries) continue;
+        return ErrnoStatus(what, path_, errno);
+      }
+      if (n == 0) return Status(StatusCode::kIoError, std::string(what) + " " + path_ + ": wrote 0 bytes");
+      done += static_cast<size_t>(n);
+    }
+    return Status::Ok();
+  }
+
   Status LockImpl(int cmd) {
     if (fd_ < 0) return Closed();
     struct flock fl;
@@ -189,6 +205,7 @@ class PosixFile final : public File {
 
   std::string path_;
   int fd_;
+  bool no_dsync_ = false;  // RWF_DSYNC refused once: WriteAt + fdatasync
 };
 
 class PosixFileSystem final : public FileSystem {
@@ -204,6 +221,7 @@ class PosixFileSystem final : public FileSystem {
     if (o.create) flags |= O_CREAT;
     if (o.exclusive) flags |= O_EXCL;
     if (o.truncate) flags |= O_TRUNC;
+    if (o.direct) flags |= O_DIRECT;
     int fd;
     int eintr = 0;
     while ((fd = ::open(path.c_str(), flags, o.mode)) < 0) {

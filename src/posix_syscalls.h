@@ -8,6 +8,7 @@
 
 #include <fcntl.h>
 #include <sys/types.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include <cstddef>
@@ -17,12 +18,20 @@ namespace wal::internal {
 struct PosixSyscalls {
   ssize_t (*pread)(int fd, void* buf, size_t n, off_t off);
   ssize_t (*pwrite)(int fd, const void* buf, size_t n, off_t off);
+  // pwrite whose bytes are durable on return (pwritev2 with RWF_DSYNC).
+  ssize_t (*pwrite_dsync)(int fd, const void* buf, size_t n, off_t off);
   int (*fdatasync)(int fd);
   int (*fallocate)(int fd, int mode, off_t off, off_t len);
   int (*ftruncate)(int fd, off_t len);
 };
 
-inline constexpr PosixSyscalls kPosixSyscalls = {::pread, ::pwrite, ::fdatasync, ::fallocate, ::ftruncate};
+inline ssize_t PwriteDsync(int fd, const void* buf, size_t n, off_t off) {
+  struct iovec v = {const_cast<void*>(buf), n};
+  return ::pwritev2(fd, &v, 1, off, RWF_DSYNC);
+}
+
+inline constexpr PosixSyscalls kPosixSyscalls = {::pread,     ::pwrite,    PwriteDsync,
+                                                 ::fdatasync, ::fallocate, ::ftruncate};
 
 #ifdef WAL_ENABLE_MUTANTS
 // The table in use. Tests may replace entries and must restore them.

@@ -450,6 +450,12 @@ class FaultInjectionFileSystem final : public FileSystemWrapper {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kWrite, path()));
       return FileWrapper::WriteAt(offset, data);
     }
+    // A write, then a sync: each can fail on its own.
+    Status WriteAtDurable(uint64_t offset, std::span<const std::byte> data) override {
+      WAL_RETURN_IF_ERROR(fs_->Check(Op::kWrite, path()));
+      WAL_RETURN_IF_ERROR(fs_->Check(Op::kSync, path()));
+      return FileWrapper::WriteAtDurable(offset, data);
+    }
     Result<uint64_t> Size() override {
       WAL_RETURN_IF_ERROR(fs_->Check(Op::kSize, path()));
       return FileWrapper::Size();

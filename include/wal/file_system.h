@@ -20,13 +20,22 @@
 
 namespace wal {
 
+// The alignment this library uses for direct I/O (OpenOptions::direct): the
+// page size, which covers both 512-byte and 4 KiB logical sectors.
+inline constexpr std::size_t kDirectIoAlignment = 4096;
+
 struct OpenOptions {
   bool read = true;
   bool write = false;
   bool create = false;     // O_CREAT
   bool exclusive = false;  // O_EXCL (with create)
   bool truncate = false;   // O_TRUNC
-  uint32_t mode = 0600;    // permission bits for a created file
+  // O_DIRECT: reads and writes bypass the page cache. Every offset, length
+  // and buffer address must then be a multiple of kDirectIoAlignment (else
+  // the call fails with sys_errno() EINVAL). A file system that cannot do
+  // direct I/O (tmpfs, some FUSE) refuses the open with EINVAL.
+  bool direct = false;
+  uint32_t mode = 0600;  // permission bits for a created file
 };
 
 // A file's bytes mapped read-only into memory (File::Map). The bytes stay
@@ -53,6 +62,12 @@ class File {
   // Writes all of `data` at `offset` (retrying short writes and EINTR) or
   // fails. After a failure, the bytes in the range are unspecified.
   virtual Status WriteAt(uint64_t offset, std::span<const std::byte> data) = 0;
+  // Writes all of `data` at `offset` and makes those bytes durable before
+  // returning (POSIX: pwritev2 with RWF_DSYNC, where the file system may
+  // answer with a FUA write). Unlike Sync, nothing written earlier is
+  // covered: only this range, and the size if the write extended the file.
+  // The default is WriteAt then Sync (stronger). After a failure, as WriteAt.
+  virtual Status WriteAtDurable(uint64_t offset, std::span<const std::byte> data);
   virtual Result<uint64_t> Size() = 0;
   // ftruncate: shrinks or extends (with zeros) to exactly `size` bytes.
   virtual Status Truncate(uint64_t size) = 0;
@@ -129,6 +144,9 @@ class FileWrapper : public File {
   }
   Status WriteAt(uint64_t offset, std::span<const std::byte> data) override {
     return target_->WriteAt(offset, data);
+  }
+  Status WriteAtDurable(uint64_t offset, std::span<const std::byte> data) override {
+    return target_->WriteAtDurable(offset, data);
   }
   Result<uint64_t> Size() override { return target_->Size(); }
   Status Truncate(uint64_t size) override { return target_->Truncate(size); }

@@ -12,6 +12,16 @@
 //   volatile until the parent is synced. Each directory's table reverts
 //   independently: a rename across directories whose destination was synced
 //   but whose source was not leaves the file under both names (a hard link).
+// - File::WriteAtDurable (RWF_DSYNC) is a write followed by a durability
+//   step for its range only: earlier unsynced writes stay unsynced.
+// - OpenOptions::direct files check O_DIRECT's alignment (offsets, lengths
+//   and buffer addresses multiples of kDirectIoAlignment; EINVAL otherwise)
+//   but are otherwise the same: a direct write is durable only once synced
+//   (the disk's cache may hold it). A rewrite of bytes with the bytes they
+//   already hold changes nothing, durable or not: the crash model assumes,
+//   as etcd's torn-write rule does, that a disk writes 512-byte sectors
+//   atomically, so rewriting a partly durable sector cannot lose its
+//   durable part.
 // - File modes are metadata and are always durable; permissions are never
 //   enforced (tests run as any user).
 // - Paths: one root; "/a/b" and "a/b" name the same node. Empty and "."
@@ -105,7 +115,7 @@ enum class OpKind {
   kWriteAt,
   kTruncate,
   kAllocate,
-  kSync,  // File::Sync
+  kSync,  // File::Sync; also the second step of File::WriteAtDurable
   kSyncDir,
   kRename,
   kRemoveFile,
@@ -121,8 +131,9 @@ struct OpInfo {
   // source for Rename).
   std::string path;
   std::string to;       // Rename's destination; empty otherwise
-  uint64_t offset = 0;  // WriteAt's offset
-  uint64_t length = 0;  // WriteAt's byte count; Truncate's and Allocate's size
+  uint64_t offset = 0;  // WriteAt's offset (and WriteAtDurable's kSync)
+  uint64_t length = 0;  // WriteAt's byte count; Truncate's and Allocate's size;
+                        // WriteAtDurable's kSync: the bytes made durable (0: Sync)
   uint64_t index = 0;   // 0-based position of this op in op_count() order
 };
 
