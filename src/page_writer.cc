@@ -2,20 +2,47 @@
 
 #include <algorithm>
 #include <cstring>
+#include <new>
 
 namespace wal::internal {
+
+namespace {
+
+constexpr size_t kAlign = kDirectIoAlignment;
+static_assert(kAlign == kPageBytes, "direct blocks are the page writer's pages");
+
+uint64_t RoundUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
+
+}  // namespace
 
 PageWriter::PageWriter(File* file, uint64_t offset, size_t watermark_bytes)
     : file_(file),
       flushed_(offset),
       watermark_(watermark_bytes < kPageBytes ? kPageBytes : watermark_bytes),
-      buf_(new uint8_t[watermark_ + kPageBytes]) {}
+      capacity_(watermark_ + kPageBytes),
+      buf_(new (std::align_val_t{kAlign}) uint8_t[capacity_]) {}
+
+PageWriter::PageWriter(File* file, std::unique_ptr<File> direct, uint64_t offset, size_t watermark_bytes,
+                       std::span<const uint8_t> head)
+    : file_(file),
+      direct_(std::move(direct)),
+      flushed_(offset),
+      watermark_(watermark_bytes < kPageBytes ? kPageBytes : watermark_bytes),
+      lead_(static_cast<size_t>(offset % kAlign)),
+      // The lead (< a block), the watermark, the one-page slack past it,
+      // and the padding of the last block.
+      capacity_(watermark_ + 3 * kPageBytes),
+      buf_(new (std::align_val_t{kAlign}) uint8_t[capacity_]) {
+  std::memcpy(buf_, head.data(), std::min(head.size(), lead_));
+}
+
+PageWriter::~PageWriter() { ::operator delete[](buf_, std::align_val_t{kAlign}); }
 
 Status PageWriter::Write(const uint8_t* p, size_t n) {
   // Bounded: each pass either returns or strictly shrinks n below a page.
   while (true) {
     if (buffered_ + n <= watermark_) {
-      std::memcpy(buf_.get() + buffered_, p, n);
+      std::memcpy(data() + buffered_, p, n);
       buffered_ += n;
       return Status::Ok();
     }
@@ -27,39 +54,86 @@ Status PageWriter::Write(const uint8_t* p, size_t n) {
     if (slack != kPageBytes) {
       bool partial = slack > n;
       if (partial) slack = n;
-      std::memcpy(buf_.get() + buffered_, p, slack);
+      std::memcpy(data() + buffered_, p, slack);
       buffered_ += slack;
       p += slack;
       n -= slack;
       if (partial) return Status::Ok();
     }
     WAL_RETURN_IF_ERROR(Flush());
-    // Whole pages go straight from the caller's bytes.
+    // Whole pages go straight from the caller's bytes (through the aligned
+    // buffer in direct mode).
     if (n > kPageBytes) {
-      size_t direct = n / kPageBytes * kPageBytes;
-      WAL_RETURN_IF_ERROR(file_->WriteAt(flushed_, std::span(reinterpret_cast<const std::byte*>(p), direct)));
-      flushed_ += direct;
-      p += direct;
-      n -= direct;
+      size_t whole = n / kPageBytes * kPageBytes;
+      if (direct_) {
+        WAL_RETURN_IF_ERROR(WritePagesDirect(p, whole));
+      } else {
+        WAL_RETURN_IF_ERROR(WriteOut(flushed_, p, whole, false));
+      }
+      flushed_ += whole;
+      p += whole;
+      n -= whole;
     }
   }
 }
 
-Status PageWriter::Flush() {
+Status PageWriter::WritePagesDirect(const uint8_t* p, size_t n) {
+  // After the Flush that precedes it, flushed_ is on a page boundary: no lead.
+  const size_t step = watermark_ / kPageBytes * kPageBytes;  // >= one page
+  for (size_t done = 0; done < n; done += step) {
+    const size_t chunk = std::min(step, n - done);
+    std::memcpy(buf_, p + done, chunk);
+    WAL_RETURN_IF_ERROR(WriteOut(flushed_ + done, buf_, chunk, false));
+  }
+  return Status::Ok();
+}
+
+Status PageWriter::WriteOut(uint64_t offset, const uint8_t* p, size_t n, bool durable) {
+  auto bytes = std::span(reinterpret_cast<const std::byte*>(p), n);
+  File* f = direct_ ? direct_.get() : file_;
+  unsynced_writes_ = unsynced_writes_ || !durable;
+  return durable ? f->WriteAtDurable(offset, bytes) : f->WriteAt(offset, bytes);
+}
+
+Status PageWriter::Flush() { return FlushImpl(false); }
+
+Result<bool> PageWriter::FlushDurable() {
+  if (!direct_ || unsynced_writes_) {
+    WAL_RETURN_IF_ERROR(FlushImpl(false));
+    return false;
+  }
+  // Nothing new: everything written is durable already.
+  if (buffered_ == 0) return true;
+  WAL_RETURN_IF_ERROR(FlushImpl(true));
+  return true;
+}
+
+Status PageWriter::FlushImpl(bool durable) {
   if (buffered_ == 0) return Status::Ok();
-  Status s = file_->WriteAt(flushed_, std::span(reinterpret_cast<const std::byte*>(buf_.get()), buffered_));
-  // etcd advances its page offset even when the write fails; the WAL is
-  // poisoned by then, so only success matters here.
-  if (!s.ok()) return s;
+  if (!direct_) {
+    // etcd advances its page offset even when the write fails; the WAL is
+    // poisoned by then, so only success matters here.
+    WAL_RETURN_IF_ERROR(WriteOut(flushed_, buf_, buffered_, durable));
+    flushed_ += buffered_;
+    buffered_ = 0;
+    return Status::Ok();
+  }
+  const size_t end = lead_ + buffered_;
+  const size_t padded = static_cast<size_t>(RoundUp(end));
+  std::memset(buf_ + end, 0, padded - end);
+  WAL_RETURN_IF_ERROR(WriteOut(flushed_ - lead_, buf_, padded, durable));
   flushed_ += buffered_;
   buffered_ = 0;
+  // Keep the new partial block's leading bytes for the next flush.
+  lead_ = end % kAlign;
+  if (lead_ != 0 && padded > kAlign) std::memmove(buf_, buf_ + padded - kAlign, lead_);
   return Status::Ok();
 }
 
 uint64_t PageWriter::CopyBuffered(uint64_t from, uint64_t to, uint8_t* out) const {
   const uint64_t start = std::max(from, flushed_);
   if (start >= to) return to;
-  std::memcpy(out + (start - from), buf_.get() + (start - flushed_), static_cast<size_t>(to - start));
+  std::memcpy(out + (start - from), data() + (start - flushed_), static_cast<size_t>(to - start));
   return start;
 }
 

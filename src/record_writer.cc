@@ -1,6 +1,7 @@
 #include "src/record_writer.h"
 
 #include <cstring>
+#include <utility>
 
 #include "src/coding.h"
 #include "src/crc32c.h"
@@ -10,6 +11,10 @@ namespace wal::internal {
 
 RecordWriter::RecordWriter(File* file, uint64_t offset, size_t buffer_bytes, uint32_t crc)
     : pages_(file, offset, buffer_bytes), crc_(crc) {}
+
+RecordWriter::RecordWriter(File* file, std::unique_ptr<File> direct, uint64_t offset, size_t buffer_bytes,
+                           uint32_t crc, std::span<const uint8_t> head)
+    : pages_(file, std::move(direct), offset, buffer_bytes, head), crc_(crc) {}
 
 // The frame goes straight into the page buffer when it fits there (the
 // payload's bytes are copied once); otherwise it is built in `scratch_` and

@@ -8,6 +8,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -26,6 +27,10 @@ class RecordWriter {
   // `file` must outlive the writer; records start at `offset`, chained from
   // `crc` (0 for a new log, else the chain value the log ends with).
   RecordWriter(File* file, uint64_t offset, size_t buffer_bytes, uint32_t crc);
+  // Direct mode (see PageWriter): `direct` is the same file opened
+  // O_DIRECT, `head` its bytes from `offset` rounded down to 4 KiB.
+  RecordWriter(File* file, std::unique_ptr<File> direct, uint64_t offset, size_t buffer_bytes, uint32_t crc,
+               std::span<const uint8_t> head);
 
   // Each appends one record and returns the size of its frame. After an
   // error the writer's state is unknown: its owner must stop using it.
@@ -36,6 +41,10 @@ class RecordWriter {
   [[nodiscard]] Result<size_t> WriteCrc();  // carries the chain into a segment's head
 
   [[nodiscard]] Status Flush() { return pages_.Flush(); }
+  // See PageWriter::FlushDurable and MarkSynced.
+  [[nodiscard]] Result<bool> FlushDurable() { return pages_.FlushDurable(); }
+  void MarkSynced() { pages_.MarkSynced(); }
+  bool direct() const { return pages_.direct(); }
   // etcd's decision point for a cut: the bytes flushed to the file so far.
   uint64_t flushed_offset() const { return pages_.flushed_offset(); }
   // Where the next record's frame starts.

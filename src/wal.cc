@@ -111,6 +111,7 @@ struct WAL::Impl final : GroupCommit {
   // GroupCommit marks a round running), cleared by FinishRound.
   std::vector<PendingCut> round_cuts;
   std::shared_ptr<File> round_tail;
+  bool round_tail_durable = false;  // PrepareRound's RWF_DSYNC write made the tail durable
 
   static std::unique_ptr<WAL> Wrap(std::unique_ptr<Impl> impl) {
     return std::unique_ptr<WAL>(new WAL(std::move(impl)));
@@ -274,19 +275,76 @@ struct WAL::Impl final : GroupCommit {
     if (options.unsafe_no_fsync || MutantActive(mutant)) return Status::Ok();
     auto t0 = std::chrono::steady_clock::now();
     Status s = f->Sync();
+    CountSync(t0, rs);
+    return s;
+  }
+
+  // Counts a sync that began at t0 and ends now.
+  void CountSync(std::chrono::steady_clock::time_point t0, RoundStats* rs) const {
     auto us = static_cast<uint64_t>(
         std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - t0).count());
     ++rs->syncs;
     rs->sync_micros += us;
     rs->max_sync_micros = std::max(rs->max_sync_micros, us);
     if (us > uint64_t{options.slow_sync_warn_ms} * 1000) ++rs->slow_syncs;
-    return s;
+  }
+
+  // The tail's writer, from `offset` of `file` with the chain value `crc`.
+  // With Options::direct_io its writes go through a second descriptor
+  // opened O_DIRECT (PageWriter's direct mode), which starts with the
+  // file's bytes of the partial block before `offset`; where the file
+  // system refuses O_DIRECT (EINVAL), the writer is buffered.
+  Result<std::unique_ptr<RecordWriter>> NewWriter(File* file, uint64_t offset, uint32_t crc)
+      WAL_REQUIRES(mu) {
+    if (options.direct_io) {
+      OpenOptions o;
+      o.read = false;
+      o.write = true;
+      o.direct = true;
+      auto direct = fs->Open(file->path(), o);
+      if (direct.has_value()) {
+        std::vector<uint8_t> head(static_cast<size_t>(offset % kDirectIoAlignment));
+        if (!head.empty()) {
+          auto n = file->ReadAt(offset - head.size(), std::as_writable_bytes(std::span(head)));
+          if (!n.has_value()) return n.error();
+          if (*n != head.size())
+            return Status(StatusCode::kIoError,
+                          file->path() + ": short read of the block before offset " + std::to_string(offset));
+        }
+        stats.direct_io = true;
+        return std::make_unique<RecordWriter>(file, std::move(direct).value(), offset,
+                                              options.write_buffer_bytes, crc, head);
+      }
+      if (direct.error().sys_errno() != EINVAL) return direct.error();
+    }
+    stats.direct_io = false;
+    return std::make_unique<RecordWriter>(file, offset, options.write_buffer_bytes, crc);
   }
 
   // A round: everything buffered goes to the file; the pending cuts and the
   // tail are what it syncs.
   Status PrepareRound() override WAL_REQUIRES(mu) {
-    WAL_RETURN_IF_ERROR(writer->Flush());
+    // Direct I/O: a round without a cut whose bytes since the last sync are
+    // all still buffered makes them durable with one RWF_DSYNC write (timed
+    // as a sync) and needs no fdatasync.
+    round_tail_durable = false;
+    if (writer->direct() && pending_cuts.empty() && !options.unsafe_no_fsync &&
+        !MutantActive(Mutant::kSkipSaveSync)) {
+      auto t0 = std::chrono::steady_clock::now();
+      auto durable = writer->FlushDurable();
+      if (!durable.has_value()) return durable.error();
+      round_tail_durable = *durable;
+      if (round_tail_durable) {
+        RoundStats rs;
+        CountSync(t0, &rs);
+        AddRoundStats(rs);
+        ++stats.durable_writes;
+      }
+    } else {
+      WAL_RETURN_IF_ERROR(writer->Flush());
+    }
+    // This round's fdatasync covers every byte flushed so far.
+    if (!round_tail_durable) writer->MarkSynced();
     round_cuts.swap(pending_cuts);
     round_tail = segments.back().file;
     return Status::Ok();
@@ -305,7 +363,8 @@ struct WAL::Impl final : GroupCommit {
         WAL_RETURN_IF_ERROR(fs->SyncDir(dir));
     }
     // The last cut's head sync covered the tail (its new segment) already.
-    if (round_cuts.empty()) WAL_RETURN_IF_ERROR(TimedSync(round_tail.get(), Mutant::kSkipSaveSync, rs));
+    if (round_cuts.empty() && !round_tail_durable)
+      WAL_RETURN_IF_ERROR(TimedSync(round_tail.get(), Mutant::kSkipSaveSync, rs));
     return Status::Ok();
   }
 
@@ -332,9 +391,17 @@ struct WAL::Impl final : GroupCommit {
       WAL_RETURN_IF_ERROR(SyncTo(last_cut_lsn));
       if (only_if_full && writer->flushed_offset() < options.segment_size_bytes) return Status::Ok();
     }
-    const uint64_t off = writer->flushed_offset();
-    Status s = tail()->Truncate(off);
-    if (s.ok()) s = writer->Flush();
+    // etcd ends the tail where its flushed bytes end, then writes what is
+    // buffered. A direct flush writes whole blocks, so it goes first and
+    // the truncation after it ends the file at the same byte.
+    Status s;
+    if (writer->direct()) {
+      s = writer->Flush();
+      if (s.ok()) s = tail()->Truncate(writer->end_offset());
+    } else {
+      s = tail()->Truncate(writer->flushed_offset());
+      if (s.ok()) s = writer->Flush();
+    }
     if (!s.ok()) return Stop(s);
     const uint64_t seq = segments.back().name.seq + 1;
     SegmentName name{seq, enti + 1, SegmentFileName(seq, enti + 1)};
@@ -346,7 +413,9 @@ struct WAL::Impl final : GroupCommit {
     pending_cuts.push_back(PendingCut{old_file, segments.back().file, tmp_path, JoinPath(dir, name.name)});
     // The open descriptor (and its lock) follow the rename; no reopen needed.
     const uint32_t chain = writer->crc();  // the new head carries it on
-    writer = std::make_unique<RecordWriter>(tail(), 0, options.write_buffer_bytes, chain);
+    auto w = NewWriter(tail(), 0, chain);
+    if (!w.has_value()) return Stop(w.error());
+    writer = std::move(w).value();
     WAL_RETURN_IF_ERROR(WriteCrc());
     WAL_RETURN_IF_ERROR(WriteMetadata());
     WAL_RETURN_IF_ERROR(WriteState(hard_state));
@@ -566,7 +635,9 @@ struct WAL::Impl final : GroupCommit {
       if (s.ok() && !options.unsafe_no_fsync && !MutantActive(Mutant::kSkipZeroToEndSync)) s = tail()->Sync();
       if (!s.ok()) return Fail(s);
     }
-    writer = std::make_unique<RecordWriter>(tail(), off, options.write_buffer_bytes, d.crc());
+    auto w = NewWriter(tail(), off, d.crc());
+    if (!w.has_value()) return Fail(w.error());
+    writer = std::move(w).value();
     state = State::kAppending;
     if (sink->size() > 0) set_durable_index(sink->last_index());
     return Status::Ok();
@@ -594,7 +665,7 @@ struct WAL::Impl final : GroupCommit {
     auto taken = pipeline->TakeSized(&tmp_path, WholeFrameWords(*size));
     if (!taken.has_value()) return taken.error();
     std::shared_ptr<File> file = std::move(taken).value();
-    writer = std::make_unique<RecordWriter>(file.get(), 0, options.write_buffer_bytes, chain);
+    WAL_ASSIGN_OR_RETURN(writer, NewWriter(file.get(), 0, chain));
     WAL_RETURN_IF_ERROR(WriteCrc());
     WAL_RETURN_IF_ERROR(WriteMetadata());
     WAL_RETURN_IF_ERROR(writer->Flush());
@@ -705,7 +776,7 @@ Result<std::unique_ptr<WAL>> WAL::Create(const std::string& dir_in, std::string_
   // zeroed by the pipeline in the background.
   if (options.prezero_segments) WAL_RETURN_IF_ERROR(WriteZeros(f.get(), options.segment_size_bytes));
   impl->segments.push_back({first, std::move(f)});
-  impl->writer = std::make_unique<RecordWriter>(impl->tail(), 0, options.write_buffer_bytes, 0);
+  WAL_ASSIGN_OR_RETURN(impl->writer, impl->NewWriter(impl->tail(), 0, 0));
   impl->state = Impl::State::kAppending;
   WAL_RETURN_IF_ERROR(impl->WriteCrc());
   WAL_RETURN_IF_ERROR(impl->WriteMetadata());

@@ -75,6 +75,18 @@ struct Options {
   // does, without this option). Appends, overwrites, cuts, snapshots and
   // ReleaseLockTo keep it current. See "Reading by index" in wal.h.
   bool index_entries = false;
+
+  // Write the tail with O_DIRECT, through a second descriptor, in whole
+  // 4 KiB blocks (the partial last block is rewritten by the next flush,
+  // with the same leading bytes; the bytes in the file stay etcd's). A sync
+  // that finds every byte since the last one still buffered becomes one
+  // RWF_DSYNC write instead of a write + fdatasync. Reads keep the page
+  // cache. Where the file system refuses O_DIRECT (tmpfs), the tail is
+  // written buffered (WalStats::direct_io tells). Measured against buffered
+  // writes in doc/performance.md; pair it with prezero_segments, so the
+  // durable writes need no extent conversion. Relies on the disk writing a
+  // 512-byte sector atomically (see doc/durability.md).
+  bool direct_io = false;
 };
 
 }  // namespace wal

@@ -119,6 +119,12 @@ struct WalStats {
   uint64_t max_sync_micros = 0;
   uint64_t sync_micros = 0;  // total time spent in those fdatasync calls
   uint64_t cuts = 0;         // segments started by Cut or by size
+  // Options::direct_io: whether the tail is written with O_DIRECT now
+  // (false where the file system refused it, or without the option), and the
+  // syncs done as RWF_DSYNC writes instead of an fdatasync (counted in
+  // syncs and sync_micros too).
+  bool direct_io = false;
+  uint64_t durable_writes = 0;
   // The offset index (Options::index_entries, ReadIndexed): entries held,
   // bytes it takes, and the preads WAL::Entries issued (with the bytes they
   // returned); all 0 without an index.
