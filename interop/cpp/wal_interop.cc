@@ -28,6 +28,8 @@
 // Environment: WAL_INTEROP_TORN_WRITE_RULE=etcd|zero-tail selects
 // wal::Options::torn_write_rule for every WAL and call (unset: the library's
 // default). `etcd` gives exactly etcd's torn-write classification.
+// WAL_INTEROP_DIRECT_IO=1 sets wal::Options::direct_io (O_DIRECT tail
+// writes), so the same checks show its files are etcd's.
 #include <isa-l/crc.h>
 #include <unistd.h>
 
@@ -72,6 +74,7 @@ constexpr char kUsage[] =
 wal::Options BaseOptions() {
   wal::Options o;
   o.background_segment_preparation = true;
+  if (const char* d = std::getenv("WAL_INTEROP_DIRECT_IO")) o.direct_io = std::string(d) == "1";
   if (const char* r = std::getenv("WAL_INTEROP_TORN_WRITE_RULE")) {
     std::string rule = r;
     if (rule == "etcd") {

@@ -103,6 +103,12 @@ struct Model {
   // that keeps a preallocated size across a crash.
   bool prezero = false;
 
+  // Options::direct_io: the tail is written in whole blocks through an
+  // O_DIRECT descriptor (the partial last block rewritten), and a sync of
+  // bytes all still buffered is one RWF_DSYNC write (durable for its range
+  // only).
+  bool direct = false;
+
   // Segments whose removal Purge acknowledged.
   std::vector<std::string> purged;
 
@@ -173,6 +179,7 @@ Options TestOptions(FileSystem* fs, const Model& m) {
   Options o;
   o.file_system = fs;
   o.prezero_segments = m.prezero;
+  o.direct_io = m.direct;
   o.segment_size_bytes = 4096;
   o.background_segment_preparation = false;  // a deterministic order of operations
   return o;
@@ -414,6 +421,17 @@ void AddHeadlessSegment(MemFileSystem* fs, Model* m) {
   WAL_CHECK(fs->WriteFileFromString(internal::JoinPath(kDir, name), std::string(4096, '\0')).ok());
 }
 
+// Synced and commit-only Saves, a Sync, a new term.
+void SaveBatches(Driver& d) {
+  if (!d.Create()) return;
+  d.Save(1, 3, 1, Hs(1, 0));
+  d.Save(0, 0, 1, Hs(1, 3));  // commit-only: not synced
+  d.Save(4, 3, 1, Hs(1, 3));
+  d.Sync();
+  d.Save(7, 2, 2, Hs(2, 6));
+  d.Close();
+}
+
 // Forty entries of 300 bytes in batches of five: cuts at 4 KiB segments.
 void SaveWithCuts(Driver& d) {
   if (!d.Create()) return;
@@ -422,19 +440,37 @@ void SaveWithCuts(Driver& d) {
   d.Close();
 }
 
+void AsyncSavesAcrossCuts(Driver& d) {
+  if (!d.Create()) return;
+  uint64_t next = 1;
+  for (int i = 0; i < 4; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
+  d.WaitDurable();
+  for (int i = 0; i < 4; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
+  d.Save(next, 1, 1, Hs(1, next));
+  d.Close();
+}
+
+void ReopenAppend(Driver& d) {
+  if (!d.Open()) return;
+  d.Save(5, 3, 1, Hs(1, 7));
+  d.Close();
+}
+
 std::vector<Workload> Workloads() {
   std::vector<Workload> w;
   w.push_back({"create", nullptr, [](Driver& d) { d.Create(); }});
-  w.push_back({"save_batches", nullptr, [](Driver& d) {
-                 if (!d.Create()) return;
-                 d.Save(1, 3, 1, Hs(1, 0));
-                 d.Save(0, 0, 1, Hs(1, 3));  // commit-only: not synced
-                 d.Save(4, 3, 1, Hs(1, 3));
-                 d.Sync();
-                 d.Save(7, 2, 2, Hs(2, 6));
-                 d.Close();
-               }});
+  w.push_back({"save_batches", nullptr, SaveBatches});
+  // Direct I/O: each synced Save is one RWF_DSYNC write of the blocks it
+  // touches, rewriting the partial block the last one ended in.
+  w.push_back({"save_batches_direct", [](MemFileSystem*, Model* m) { m->direct = true; }, SaveBatches});
   w.push_back({"save_with_cuts", nullptr, SaveWithCuts});
+  // Direct I/O across cuts (the cut's flush goes before the truncation).
+  w.push_back({"save_with_cuts_direct_prezeroed",
+               [](MemFileSystem*, Model* m) {
+                 m->direct = true;
+                 m->prezero = true;
+               },
+               SaveWithCuts});
   // The same with zeroed segments: a cut's head torn before it was synced
   // lies in durable zeros, where a crc record cut inside its varint parses.
   w.push_back(
@@ -444,15 +480,11 @@ std::vector<Workload> Workloads() {
   // segment may fill up before the previous cut is durable). The syncer
   // thread makes the order of operations vary from run to run; every run is
   // checked against what it acknowledged.
-  w.push_back({"async_saves_across_cuts", nullptr, [](Driver& d) {
-                 if (!d.Create()) return;
-                 uint64_t next = 1;
-                 for (int i = 0; i < 4; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
-                 d.WaitDurable();
-                 for (int i = 0; i < 4; ++i, next += 4) d.SaveAsync(next, 4, 1, Hs(1, next + 3), 300);
-                 d.Save(next, 1, 1, Hs(1, next));
-                 d.Close();
-               }});
+  w.push_back({"async_saves_across_cuts", nullptr, AsyncSavesAcrossCuts});
+  // The same with direct I/O: the syncer's rounds write durably under the
+  // lock while appends wait.
+  w.push_back({"async_saves_across_cuts_direct", [](MemFileSystem*, Model* m) { m->direct = true; },
+               AsyncSavesAcrossCuts});
   w.push_back({"snapshot_release_cut", nullptr, [](Driver& d) {
                  if (!d.Create()) return;
                  d.Save(1, 10, 1, Hs(1, 10));
@@ -474,11 +506,15 @@ std::vector<Workload> Workloads() {
   // Reopen a log whose tail has a zero length word followed by stale frames
   // (a torn write persisted a later page but not an earlier one), append,
   // close: exercises zero-to-end and appends after a reopen.
-  w.push_back({"reopen_append", AddStaleFramesAfterAHole, [](Driver& d) {
-                 if (!d.Open()) return;
-                 d.Save(5, 3, 1, Hs(1, 7));
-                 d.Close();
-               }});
+  w.push_back({"reopen_append", AddStaleFramesAfterAHole, ReopenAppend});
+  // The same, appending with direct I/O: the writer starts mid-block, with
+  // the block's leading bytes read back from the file.
+  w.push_back({"reopen_append_direct",
+               [](MemFileSystem* fs, Model* m) {
+                 AddStaleFramesAfterAHole(fs, m);
+                 m->direct = true;
+               },
+               ReopenAppend});
   // Issue 10. A deposed leader's entries 15..20 (term 3) are overwritten from
   // 15 by entries of term 2 (a new leader's log, across a cut), then a
   // snapshot at 17 is taken, appends follow, and after another cut an
@@ -983,7 +1019,8 @@ TEST(CrashEnumeration, ThreadedWorkloads) {
   const uint64_t seed = testutil::Seed();
   const std::vector<Workload> all = Workloads();
   Totals t;
-  for (const char* name : {"async_saves_across_cuts", "ticket_callback", "ticket_callback_overwrite"}) {
+  for (const char* name : {"async_saves_across_cuts", "async_saves_across_cuts_direct", "ticket_callback",
+                           "ticket_callback_overwrite"}) {
     Totals one;
     Enumerate(WorkloadNamed(all, name), seed, /*random=*/true, &one);
     std::printf("[threaded] workload %-30s crash states %6llu  failures %llu\n", name,
@@ -1006,7 +1043,10 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
     std::vector<Harm> harms;  // at least one failure of one of these
   };
   const std::vector<Case> cases = {
-      {Mutant::kSkipSaveSync, "skip Save/Sync fdatasync", {"save_batches"}, {Harm::kLostAck}},
+      {Mutant::kSkipSaveSync,
+       "skip Save/Sync fdatasync (or RWF_DSYNC write)",
+       {"save_batches", "save_batches_direct"},
+       {Harm::kLostAck}},
       {Mutant::kSkipCutOldTailSync,
        "skip cut: fdatasync of the old tail",
        {"save_with_cuts"},

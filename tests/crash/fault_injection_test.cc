@@ -62,12 +62,19 @@ Result<ReadAllResult> Recover(const std::string& dir, const Options& o) {
 
 // An I/O error (EIO or ENOSPC) at any single operation stops the WAL: every
 // later mutating call fails, no fsync is issued after the failure, and a
-// reopen recovers everything acknowledged before it.
-TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
+// reopen recovers everything acknowledged before it. `direct`: the WAL
+// under test writes with Options::direct_io (its RWF_DSYNC writes are a
+// write op and a sync op, each of which can fail).
+void FailStopAfterAnyFailedOperation(bool direct) {
+  auto tested_options = [direct](FileSystem* fs) {
+    Options o = IndexedMemOptions(fs);
+    o.direct_io = direct;
+    return o;
+  };
   uint64_t total_ops = 0;
   {
     MemFileSystem fs;
-    auto w = WAL::Create(kDir, "m", MemOptions(&fs));
+    auto w = WAL::Create(kDir, "m", tested_options(&fs));
     ASSERT_TRUE(w.has_value());
     uint64_t base = fs.op_count();
     for (int b = 0; b < 10; ++b)
@@ -79,8 +86,9 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
   for (StatusCode code : {StatusCode::kIoError, StatusCode::kNoSpace}) {
     for (uint64_t k = 0; k < total_ops; ++k) {
       MemFileSystem fs;
-      auto w = WAL::Create(kDir, "m", IndexedMemOptions(&fs));
+      auto w = WAL::Create(kDir, "m", tested_options(&fs));
       ASSERT_TRUE(w.has_value());
+      ASSERT_EQ((*w)->stats().direct_io, direct);
       uint64_t seen = 0;
       bool failed = false;
       uint64_t syncs_after_failure = 0;
@@ -122,7 +130,7 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
       ASSERT_GE(r->entries.size(), acked) << "k=" << k;
       for (size_t i = 0; i < r->entries.size(); ++i) ASSERT_EQ(r->entries[i].index, i + 1);
       // Appendable again, and the offset index reads back what was recovered.
-      auto w2 = WAL::Open(kDir, Snapshot{}, IndexedMemOptions(&fs));
+      auto w2 = WAL::Open(kDir, Snapshot{}, tested_options(&fs));
       ASSERT_TRUE(w2.has_value());
       ASSERT_TRUE((*w2)->ReadAll().has_value());
       ASSERT_TRUE((*w2)->Save(HardState{2, 1, 1}, Batch(r->entries.size() + 1, 1)).ok());
@@ -134,9 +142,13 @@ TEST(FaultInjection, FailStopAfterAnyFailedOperation) {
       ++cases;
     }
   }
-  std::printf("[fault] fail-stop cases checked: %llu\n", static_cast<unsigned long long>(cases));
+  std::printf("[fault] fail-stop cases checked%s: %llu\n", direct ? " (direct I/O)" : "",
+              static_cast<unsigned long long>(cases));
   EXPECT_GT(cases, 20u);
 }
+
+TEST(FaultInjection, FailStopAfterAnyFailedOperation) { FailStopAfterAnyFailedOperation(false); }
+TEST(FaultInjection, FailStopAfterAnyFailedOperationWithDirectIo) { FailStopAfterAnyFailedOperation(true); }
 
 // A failed read under Entries is reported with its error and changes
 // nothing: the WAL goes on appending, and the next read succeeds.
