@@ -33,6 +33,8 @@ enum class Mutant : int {
   kSkipRepairBrokenSync,    // Repair: fdatasync of the .broken copy
   kSkipRepairDirSync,       // Repair: fsync of the directory after creating the .broken copy
   kSkipRepairTruncateSync,  // Repair: fdatasync of the segment after the truncate
+  // Issue 14 (direct I/O): an RWF_DSYNC write taken to cover earlier writes.
+  kDurableWriteCoversEarlierWrites,
   kCount,
 };
 

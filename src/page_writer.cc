@@ -4,6 +4,8 @@
 #include <cstring>
 #include <new>
 
+#include "src/mutants.h"
+
 namespace wal::internal {
 
 namespace {
@@ -98,7 +100,7 @@ Status PageWriter::WriteOut(uint64_t offset, const uint8_t* p, size_t n, bool du
 Status PageWriter::Flush() { return FlushImpl(false); }
 
 Result<bool> PageWriter::FlushDurable() {
-  if (!direct_ || unsynced_writes_) {
+  if (!direct_ || (unsynced_writes_ && !MutantActive(Mutant::kDurableWriteCoversEarlierWrites))) {
     WAL_RETURN_IF_ERROR(FlushImpl(false));
     return false;
   }

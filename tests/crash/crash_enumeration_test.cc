@@ -108,6 +108,9 @@ struct Model {
   // bytes all still buffered is one RWF_DSYNC write (durable for its range
   // only).
   bool direct = false;
+  // Options::segment_size_bytes and write_buffer_bytes (0: the default).
+  uint64_t segment_size = 4096;
+  uint32_t write_buffer = 0;
 
   // Segments whose removal Purge acknowledged.
   std::vector<std::string> purged;
@@ -180,7 +183,8 @@ Options TestOptions(FileSystem* fs, const Model& m) {
   o.file_system = fs;
   o.prezero_segments = m.prezero;
   o.direct_io = m.direct;
-  o.segment_size_bytes = 4096;
+  o.segment_size_bytes = m.segment_size;
+  if (m.write_buffer != 0) o.write_buffer_bytes = m.write_buffer;
   o.background_segment_preparation = false;  // a deterministic order of operations
   return o;
 }
@@ -464,6 +468,22 @@ std::vector<Workload> Workloads() {
   // touches, rewriting the partial block the last one ended in.
   w.push_back({"save_batches_direct", [](MemFileSystem*, Model* m) { m->direct = true; }, SaveBatches});
   w.push_back({"save_with_cuts", nullptr, SaveWithCuts});
+  // Direct I/O with a Save larger than the write buffer (4 KiB here; no
+  // cut): part of it is flushed inside the Save, so its sync must be an
+  // fdatasync, not an RWF_DSYNC write of the rest.
+  w.push_back({"large_save_direct",
+               [](MemFileSystem*, Model* m) {
+                 m->direct = true;
+                 m->segment_size = 64 * 1024;
+                 m->write_buffer = 4096;
+               },
+               [](Driver& d) {
+                 if (!d.Create()) return;
+                 d.Save(1, 2, 1, Hs(1, 2), 100);
+                 d.Save(3, 40, 1, Hs(1, 42), 300);
+                 d.Save(43, 2, 1, Hs(1, 44), 100);
+                 d.Close();
+               }});
   // Direct I/O across cuts (the cut's flush goes before the truncation).
   w.push_back({"save_with_cuts_direct_prezeroed",
                [](MemFileSystem*, Model* m) {
@@ -1111,6 +1131,10 @@ TEST(CrashEnumeration, EveryDurabilityStepIsNeeded) {
        "skip Repair: fdatasync after the truncate",
        {"repair_then_append"},
        {Harm::kRepairUndone}},
+      {Mutant::kDurableWriteCoversEarlierWrites,
+       "direct I/O: an RWF_DSYNC write taken for an fdatasync",
+       {"large_save_direct"},
+       {Harm::kLostAck}},
   };
   // Every switch in src/mutants.h has its case.
   ASSERT_EQ(cases.size() + 1, static_cast<size_t>(Mutant::kCount));
