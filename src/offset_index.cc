@@ -40,7 +40,7 @@ bool OffsetIndex::Append(uint64_t index, uint64_t term, const EntryPlace& place)
     runs_.clear();
   }
   if (index != first_ + size_ || place.seq < seq_base_ || place.seq - seq_base_ > kMaxSegments ||
-      place.offset > kMaxOffset)
+      place.offset > kMaxOffset || place.frame_len > kMaxFrameLen)
     return false;
   const size_t capacity = blocks_.empty() ? 0 : (blocks_.size() - 1) * kBlockSlots + last_cap_;
   if (head_ + size_ == capacity) {
@@ -52,7 +52,8 @@ bool OffsetIndex::Append(uint64_t index, uint64_t term, const EntryPlace& place)
     }
   }
   ++size_;
-  slot(size_ - 1) = Slot{(place.seq - seq_base_) << 40 | place.offset, place.prev_crc, place.frame_len};
+  slot(size_ - 1) = Slot{(place.seq - seq_base_) << 40 | place.offset, place.prev_crc,
+                         static_cast<uint32_t>(place.frame_len)};
   if (runs_.empty() || runs_.back().second != term) runs_.emplace_back(index, term);
   return true;
 }

@@ -34,7 +34,7 @@ struct EntryPlace {
   uint64_t seq = 0;        // segment sequence number
   uint64_t offset = 0;     // of the record's frame in that segment
   uint32_t prev_crc = 0;   // CRC chain value before the record
-  uint32_t frame_len = 0;  // header + record + padding
+  uint64_t frame_len = 0;  // header + record + padding (the index holds 32 bits)
 };
 
 class OffsetIndex {
@@ -42,6 +42,7 @@ class OffsetIndex {
   // Largest frame offset and segment distance a place can hold.
   static constexpr uint64_t kMaxOffset = (uint64_t{1} << 40) - 1;
   static constexpr uint64_t kMaxSegments = (uint64_t{1} << 24) - 1;
+  static constexpr uint64_t kMaxFrameLen = (uint64_t{1} << 32) - 1;
 
   // An empty index whose next entry is `first`; `prev_term` is the term of
   // entry first-1 when known (a snapshot's term).

@@ -198,8 +198,9 @@ Status IndexSink::Append(const EntryView& e, const EntryPlace& place) {
 Status IndexLimitError(uint64_t index, const EntryPlace& place) {
   return Status(StatusCode::kInvalidArgument,
                 "wal: the offset index cannot hold entry " + std::to_string(index) + " (segment " +
-                    std::to_string(place.seq) + ", offset " + std::to_string(place.offset) +
-                    "): it holds offsets below 2^40 within 2^24 segments");
+                    std::to_string(place.seq) + ", offset " + std::to_string(place.offset) + ", frame of " +
+                    std::to_string(place.frame_len) +
+                    " bytes): it holds offsets below 2^40 within 2^24 segments and frames below 4 GiB");
 }
 
 }  // namespace internal

@@ -171,8 +171,8 @@ struct WAL::Impl final : GroupCommit {
       return;
     }
     index->TruncateTo(static_cast<size_t>(e.index - index->first()));
-    place.frame_len = static_cast<uint32_t>(frame_len);
-    if (frame_len > std::numeric_limits<uint32_t>::max() || !index->Append(e.index, e.term, place)) {
+    place.frame_len = frame_len;
+    if (!index->Append(e.index, e.term, place)) {
       index_error = IndexLimitError(e.index, place);
       index.reset();
     }
@@ -502,10 +502,7 @@ struct WAL::Impl final : GroupCommit {
         sink->TruncateTo(static_cast<size_t>(*off));  // raft overwrite
       if (beside) beside->TruncateTo(static_cast<size_t>(*off));
       const EntryPlace place{segments[d.segment_index()].name.seq, d.record_offset(), prev_crc,
-                             static_cast<uint32_t>(d.record_frame_bytes())};
-      const bool indexed = beside != nullptr || std::is_same_v<Sink, IndexSink>;
-      if (indexed && d.record_frame_bytes() > std::numeric_limits<uint32_t>::max())
-        return IndexLimitError(e.index, place);
+                             d.record_frame_bytes()};
       if constexpr (std::is_same_v<Sink, IndexSink>) {
         WAL_RETURN_IF_ERROR(sink->Append(e, place));
       } else {

@@ -123,7 +123,10 @@ TEST(OffsetIndex, RefusesPlacesItCannotHold) {
   ASSERT_TRUE(ix.Append(1, 1, EntryPlace{5, 0, 0, 0}));
   EXPECT_FALSE(ix.Append(2, 1, EntryPlace{5 + OffsetIndex::kMaxSegments + 1, 0, 0, 0}));
   EXPECT_FALSE(ix.Append(2, 1, EntryPlace{4, 0, 0, 0})) << "segments never go back";
-  EXPECT_EQ(ix.size(), 1u);
+  EXPECT_FALSE(ix.Append(2, 1, EntryPlace{5, 64, 0, OffsetIndex::kMaxFrameLen + 1})) << "a frame of 4 GiB";
+  ASSERT_TRUE(ix.Append(2, 1, EntryPlace{5, 64, 0, OffsetIndex::kMaxFrameLen}));
+  EXPECT_EQ(ix.place(2).frame_len, OffsetIndex::kMaxFrameLen);
+  EXPECT_EQ(ix.size(), 2u);
 }
 
 // ---- the WAL: a model of raft's log ----------------------------------------
