@@ -56,6 +56,9 @@ constexpr uint64_t kEpochBytes = 24ull << 20;
 wal::Options WalOptions() {
   wal::Options o;
   o.segment_size_bytes = 256 * 1024;  // small, so that kills land around cuts too
+  // WAL_KILL_DIRECT_IO=1: the writer uses Options::direct_io (inherited by
+  // the child, so writer and recovery agree).
+  if (const char* d = std::getenv("WAL_KILL_DIRECT_IO")) o.direct_io = std::string(d) == "1";
   return o;
 }
 
