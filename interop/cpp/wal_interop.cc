@@ -576,6 +576,23 @@ int CmdRead(const std::vector<std::string>& argv) {
     }
   }
   (*w)->Close().IgnoreError();
+  // Read mode changes nothing on disk, so a second reader can check that
+  // ReadAllMapped (views into the mapped segments) gives ReadAll's answer:
+  // the same entries, state and metadata, or an error of the same class.
+  if (mode == "read") {
+    auto m = wal::WAL::OpenForRead(a.pos[0], snap, BaseOptions());
+    auto mr = m.has_value() ? (*m)->ReadAllMapped() : wal::Result<wal::ReadAllArenaResult>(m.error());
+    std::string why;
+    if (mr.has_value() != r.has_value()) {
+      why = mr.has_value() ? "succeeds where ReadAll fails" : "fails: " + mr.error().ToString();
+    } else if (!r.has_value() && mr.error().code() != r.error().code()) {
+      why = "fails with " + mr.error().ToString() + " where ReadAll fails with " + r.error().ToString();
+    } else if (r.has_value() &&
+               (mr->ToEntries() != r->entries || mr->state != r->state || mr->metadata != r->metadata)) {
+      why = "returns other entries, state or metadata";
+    }
+    if (!why.empty()) r = wal::Status(wal::StatusCode::kCorruption, "interop: ReadAllMapped " + why);
+  }
   if (r.has_value()) {
     PrintLine(ReadOutput(&r.value(), wal::Status::Ok(), digest));
   } else {
