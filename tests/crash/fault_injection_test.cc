@@ -193,6 +193,68 @@ TEST(FaultInjection, AFailedReadUnderEntriesChangesNothing) {
   ASSERT_TRUE((*w)->Close().ok());
 }
 
+// Files whose Map() fails (ENOMEM, or a file system that cannot map) on
+// every other call.
+class FlakyMapFile : public FileWrapper {
+ public:
+  FlakyMapFile(std::unique_ptr<File> f, int* calls) : FileWrapper(std::move(f)), calls_(calls) {}
+  Result<std::shared_ptr<const FileMapping>> Map() override {
+    if ((*calls_)++ % 2 == 0) return Status(StatusCode::kIoError, "injected mmap failure", ENOMEM);
+    return FileWrapper::Map();
+  }
+
+ private:
+  int* calls_;
+};
+
+class FlakyMaps : public FileSystemWrapper {
+ public:
+  using FileSystemWrapper::FileSystemWrapper;
+  Result<std::unique_ptr<File>> Open(const std::string& path, const OpenOptions& options) override {
+    WAL_ASSIGN_OR_RETURN(auto f, FileSystemWrapper::Open(path, options));
+    return std::unique_ptr<File>(std::make_unique<FlakyMapFile>(std::move(f), &calls));
+  }
+  int calls = 0;
+};
+
+// ReadAllMapped where segments cannot be mapped: those are copied, the
+// others mapped, and the answer is ReadAll's; a failed read under it is
+// ReadAll's error and changes nothing (the next read succeeds).
+TEST(FaultInjection, MappedReadCopiesWhatCannotBeMappedAndFailsAsReadAll) {
+  MemFileSystem mem;
+  {
+    auto w = WAL::Create(kDir, "m", MemOptions(&mem));
+    ASSERT_TRUE(w.has_value());
+    for (int b = 0; b < 20; ++b) ASSERT_TRUE((*w)->Save(HardState{1, 1, 0}, Batch(b * 5 + 1, 5, 200)).ok());
+    ASSERT_TRUE((*w)->Close().ok());
+  }
+  auto plain = Recover(kDir, MemOptions(&mem));
+  ASSERT_TRUE(plain.has_value());
+  FlakyMaps flaky(&mem);
+  auto r = WAL::OpenForRead(kDir, Snapshot{}, MemOptions(&flaky));
+  ASSERT_TRUE(r.has_value());
+  auto m = (*r)->ReadAllMapped();
+  ASSERT_TRUE(m.has_value()) << m.error().ToString();
+  EXPECT_GT(flaky.calls, 2) << "several segments";
+  EXPECT_GT(m->mapped_bytes(), 0u);
+  EXPECT_EQ(m->ToEntries(), plain->entries);
+  EXPECT_EQ(m->state, plain->state);
+
+  FailingReads failing(&mem);
+  failing.fail = true;
+  auto r2 = WAL::OpenForRead(kDir, Snapshot{}, MemOptions(&failing));
+  ASSERT_TRUE(r2.has_value());
+  auto bad = (*r2)->ReadAllMapped();
+  ASSERT_FALSE(bad.has_value());
+  EXPECT_EQ(bad.error().code(), StatusCode::kIoError) << bad.error().ToString();
+  failing.fail = false;
+  auto r3 = WAL::OpenForRead(kDir, Snapshot{}, MemOptions(&failing));
+  ASSERT_TRUE(r3.has_value());
+  auto good = (*r3)->ReadAllMapped();
+  ASSERT_TRUE(good.has_value()) << good.error().ToString();
+  EXPECT_EQ(good->ToEntries(), plain->entries);
+}
+
 // SaveAsync callers see a failed background sync too, and nothing after it.
 TEST(FaultInjection, AsyncSaveReportsAFailedSync) {
   MemFileSystem fs;
