@@ -62,7 +62,8 @@ SAN_FLAGS="-fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-fram
 # -g1 (line tables, no locals): the sanitizers' reports keep file:line and
 # inlined frames; full -g costs a quarter of the sanitizer builds' compile time.
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS_DEBUG=-g1 -DCMAKE_CXX_FLAGS="-O1 $SAN_FLAGS" \
-  -DCMAKE_EXE_LINKER_FLAGS="$SAN_FLAGS" -DWAL_BUILD_BENCHMARKS=OFF -DWAL_BUILD_INTEROP=OFF -DWAL_INSTALL=OFF >/dev/null
+  -DCMAKE_EXE_LINKER_FLAGS="$SAN_FLAGS" -DWAL_BUILD_BENCHMARKS=OFF -DWAL_BUILD_INTEROP=OFF -DWAL_INSTALL=OFF \
+  -DWAL_KILL_LOOP_CYCLES=60 >/dev/null
 cmake --build build-asan -j "$JOBS"
 # interop is not built here (-DWAL_BUILD_INTEROP=OFF) only because it re-runs
 # etcd's Go code (and compiles it); our side of it runs in the release build above.
