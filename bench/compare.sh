@@ -160,3 +160,28 @@ for b in 1 10; do
     "best direct loop ($best_mode) $(python3 -c "print(f'{$best_direct/$buf:.2f}')")x the buffered pwrite+fdatasync loop ($buf/s); goal >=1.3x: $(goal "$best_direct >= 1.3 * $buf")"
 done
 rm -rf "$SCRATCH"
+
+# Part 5 with the write path built: the WAL with Options::direct_io beside
+# the buffered WAL (both with and without prezero_segments) and the raw
+# buffered pwrite+fdatasync loop, on synced 100 B / 1000 B cells.
+for size in 100 1000; do
+  for batch in 1 10; do
+    n=$(( batch * MATRIX_N )); [ "$batch" -eq 1 ] && n=$(( MATRIX_N * 2 ))
+    b=$(best entries_per_sec ours --mode write --entries "$n" --size "$size" --batch "$batch")
+    bz=$(best entries_per_sec ours --mode write --entries "$n" --size "$size" --batch "$batch" --prezero)
+    d=$(best entries_per_sec ours --mode write --entries "$n" --size "$size" --batch "$batch" --direct-io)
+    dz=$(best entries_per_sec ours --mode write --entries "$n" --size "$size" --batch "$batch" --direct-io --prezero)
+    r=$(best entries_per_sec ours --mode raw --entries "$n" --size "$size" --batch "$batch")
+    dj=$(ours --mode write --entries "$n" --size "$size" --batch "$batch" --direct-io --prezero)
+    g=""; [ "$size" -eq 100 ] && g="; goal >=1.3x the raw loop: $(goal "$dz >= 1.3 * $r")"
+    row "synced ${size} B every ${batch}: direct_io vs buffered" "$bz" "$dz" \
+      "direct_io+prezero vs buffered+prezero; without prezero: direct_io ${d%.*}/s, buffered ${b%.*}/s; raw buffered loop ${r%.*}/s: direct_io+prezero $(python3 -c "print(f'{$dz/$r:.2f}')")x$g (direct_io $(echo "$dj" | field direct_io), $(echo "$dj" | field durable_writes) RWF_DSYNC writes, $(echo "$dj" | field fdatasyncs) fdatasyncs)"
+  done
+done
+b=$(best entries_per_sec ours --mode unsynced --entries "$BIG" --size 100)
+d=$(best entries_per_sec ours --mode unsynced --entries "$BIG" --size 100 --direct-io)
+row "one Save of $BIG x 100 B: direct_io vs buffered" "$b" "$d" "the 1 M-entry run; raw limit (new file) ${rnew%.*}/s: direct_io $(python3 -c "print(f'{$d/$rnew:.2f}')")x"
+one=$(ours --mode concurrent --threads 1 --seconds 2 --prezero --direct-io | field entries_per_sec)
+eight=$(ours --mode concurrent --threads 8 --seconds 2 --prezero --direct-io | field entries_per_sec)
+printf '%-40s %14s %14s %9s  %s\n' "8 synced writers, direct_io+prezero" "-" "${eight%.*}" "" \
+  "$(python3 -c "print(f'{$eight/$one:.2f}x one synced direct_io writer ({$one:.0f}/s)')")"
