@@ -35,7 +35,8 @@ PageWriter::PageWriter(File* file, std::unique_ptr<File> direct, uint64_t offset
       // and the padding of the last block.
       capacity_(watermark_ + 3 * kPageBytes),
       buf_(new (std::align_val_t{kAlign}) uint8_t[capacity_]) {
-  std::memcpy(buf_, head.data(), std::min(head.size(), lead_));
+  // An empty head (a start on a block boundary) may have no data pointer.
+  if (lead_ != 0) std::memcpy(buf_, head.data(), std::min(head.size(), lead_));
 }
 
 PageWriter::~PageWriter() { ::operator delete[](buf_, std::align_val_t{kAlign}); }
