@@ -22,6 +22,8 @@ Status File::WriteAtDurable(uint64_t offset, std::span<const std::byte> data) {
   return Sync();
 }
 
+void File::StartWriteback(uint64_t, uint64_t) {}
+
 Result<std::shared_ptr<const FileMapping>> File::Map() {
   return Status(StatusCode::kFailedPrecondition, path() + ": this file system cannot map files");
 }

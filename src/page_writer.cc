@@ -74,6 +74,7 @@ Status PageWriter::Write(const uint8_t* p, size_t n) {
         WAL_RETURN_IF_ERROR(WriteOut(flushed_, p, whole, false));
       }
       flushed_ += whole;
+      MaybeStartWriteback();
       p += whole;
       n -= whole;
     }
@@ -89,6 +90,13 @@ Status PageWriter::WritePagesDirect(const uint8_t* p, size_t n) {
     WAL_RETURN_IF_ERROR(WriteOut(flushed_ + done, buf_, chunk, false));
   }
   return Status::Ok();
+}
+
+void PageWriter::MaybeStartWriteback() {
+  // Direct writes reach the device as they are made.
+  if (writeback_bytes_ == 0 || direct_ || flushed_ - writeback_from_ < writeback_bytes_) return;
+  file_->StartWriteback(writeback_from_, flushed_ - writeback_from_);
+  writeback_from_ = flushed_;
 }
 
 Status PageWriter::WriteOut(uint64_t offset, const uint8_t* p, size_t n, bool durable) {
@@ -119,6 +127,7 @@ Status PageWriter::FlushImpl(bool durable) {
     WAL_RETURN_IF_ERROR(WriteOut(flushed_, buf_, buffered_, durable));
     flushed_ += buffered_;
     buffered_ = 0;
+    MaybeStartWriteback();
     return Status::Ok();
   }
   const size_t end = lead_ + buffered_;

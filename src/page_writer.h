@@ -59,6 +59,10 @@ class PageWriter {
   // WAL): what a group-commit round does after its Flush.
   void MarkSynced() { unsynced_writes_ = false; }
   bool direct() const { return direct_ != nullptr; }
+  // Buffered mode: once `bytes` (> 0) more have been flushed, asks the file
+  // to start writing them back (File::StartWriteback), so a large Save's
+  // fdatasync finds less dirty; 0 leaves writeback to the kernel.
+  void set_writeback_bytes(uint64_t bytes) { writeback_bytes_ = bytes; }
 
   // The file offset after the last flushed byte: etcd's Seek(0, SeekCurrent).
   uint64_t flushed_offset() const { return flushed_; }
@@ -80,6 +84,7 @@ class PageWriter {
   Status FlushImpl(bool durable);
   // Direct mode: writes the caller's whole pages through the aligned buffer.
   Status WritePagesDirect(const uint8_t* p, size_t n);
+  void MaybeStartWriteback();
 
   File* file_;
   std::unique_ptr<File> direct_;  // null: buffered
@@ -92,6 +97,8 @@ class PageWriter {
   size_t capacity_;              // bytes at buf_
   uint8_t* buf_;                 // watermark_ + kPageBytes (+ a block of lead and padding in direct mode)
   bool unsynced_writes_ = true;  // something written since MarkSynced (or ever)
+  uint64_t writeback_bytes_ = 0;
+  uint64_t writeback_from_ = flushed_;  // where the next StartWriteback starts
 };
 
 }  // namespace wal::internal

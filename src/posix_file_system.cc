@@ -98,6 +98,14 @@ class PosixFile final : public File {
     return File::WriteAtDurable(offset, data);
   }
 
+  // Errors (EIO from a failed writeback, EBADF) are not lost: the Sync that
+  // must follow reports them.
+  void StartWriteback(uint64_t offset, uint64_t length) override {
+    if (fd_ >= 0)
+      (void)::sync_file_range(fd_, static_cast<off_t>(offset), static_cast<off_t>(length),
+                              SYNC_FILE_RANGE_WRITE);
+  }
+
   Result<uint64_t> Size() override {
     if (fd_ < 0) return Closed();
     struct stat st;

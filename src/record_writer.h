@@ -45,6 +45,7 @@ class RecordWriter {
   [[nodiscard]] Result<bool> FlushDurable() { return pages_.FlushDurable(); }
   void MarkSynced() { pages_.MarkSynced(); }
   bool direct() const { return pages_.direct(); }
+  void set_writeback_bytes(uint64_t bytes) { pages_.set_writeback_bytes(bytes); }
   // etcd's decision point for a cut: the bytes flushed to the file so far.
   uint64_t flushed_offset() const { return pages_.flushed_offset(); }
   // Where the next record's frame starts.

@@ -318,7 +318,9 @@ struct WAL::Impl final : GroupCommit {
       if (direct.error().sys_errno() != EINVAL) return direct.error();
     }
     stats.direct_io = false;
-    return std::make_unique<RecordWriter>(file, offset, options.write_buffer_bytes, crc);
+    auto w = std::make_unique<RecordWriter>(file, offset, options.write_buffer_bytes, crc);
+    w->set_writeback_bytes(options.writeback_bytes);
+    return w;
   }
 
   // A round: everything buffered goes to the file; the pending cuts and the

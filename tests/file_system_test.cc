@@ -250,6 +250,20 @@ TYPED_TEST(FileSystemConformance, WriteAtDurableWritesLikeWriteAt) {
   EXPECT_EQ(s, "hello WORLD!");
 }
 
+// StartWriteback is a hint: it changes no byte and no size, any range is
+// accepted (also past the end), and a closed file ignores it.
+TYPED_TEST(FileSystemConformance, StartWritebackChangesNothing) {
+  ASSERT_OK_AND_ASSIGN(auto f, this->fs()->Open(this->P("f"), ReadWrite()));
+  ASSERT_OK(f->WriteAt(0, Bytes("hello world")));
+  f->StartWriteback(0, 11);
+  f->StartWriteback(4, 1 << 20);
+  ASSERT_OK_AND_ASSIGN(std::string s, ReadAll(f.get()));
+  EXPECT_EQ(s, "hello world");
+  ASSERT_OK(f->Sync());
+  ASSERT_OK(f->Close());
+  f->StartWriteback(0, 11);
+}
+
 // O_DIRECT: aligned blocks from an aligned buffer go through (and read back
 // through an ordinary descriptor); a misaligned offset, length or buffer is
 // EINVAL. Skipped where the file system has no O_DIRECT (tmpfs).

@@ -5,6 +5,8 @@
 // write buffer instead; this test replays the frames of a random workload
 // through an independent model of etcd's page writer and compares the
 // model's writes with the WriteAt calls the WAL made, one for one.
+#include "src/page_writer.h"
+
 #include <algorithm>
 #include <cstdint>
 #include <random>
@@ -18,6 +20,7 @@
 #include "src/format.h"
 #include "src/proto.h"
 #include "tests/test_util.h"
+#include "wal/file_system.h"
 #include "wal/mem_file_system.h"
 #include "wal/wal.h"
 
@@ -130,6 +133,67 @@ TEST(FlushPoints, SameWritesAsEtcdsPageWriter) {
   for (size_t i = 0; i < actual.size(); ++i) {
     ASSERT_EQ(actual[i], model.writes[i]) << "write " << i << ", seed " << seed;
   }
+}
+
+// Records the StartWriteback hints a writer gives.
+class WritebackLog : public FileWrapper {
+ public:
+  using FileWrapper::FileWrapper;
+  void StartWriteback(uint64_t offset, uint64_t length) override {
+    hints.emplace_back(offset, length);
+    FileWrapper::StartWriteback(offset, length);
+  }
+  std::vector<WriteOp> hints;
+};
+
+// Options::writeback_bytes: each hint starts where the last one ended (the
+// first at the writer's start), covers at least the step and only flushed
+// bytes, and comes at a flush; the writes, and so the file's bytes, are
+// those of a writer without hints.
+TEST(Writeback, HintsCoverFlushedBytesInStepsAndChangeNoWrite) {
+  const uint64_t seed = testutil::Seed();
+  std::mt19937_64 rng(seed);
+  MemFileSystem fs;
+  std::vector<WriteOp> writes[2];
+  fs.SetOpHook([&](const OpInfo& op) {
+    if (op.kind == OpKind::kWriteAt) writes[op.path == "/b" ? 1 : 0].emplace_back(op.offset, op.length);
+    return Status::Ok();
+  });
+  OpenOptions rw;
+  rw.write = rw.create = true;
+  auto opened_a = fs.Open("/a", rw);
+  auto opened_b = fs.Open("/b", rw);
+  ASSERT_TRUE(opened_a.has_value() && opened_b.has_value());
+  WritebackLog a(std::move(opened_a).value()), b(std::move(opened_b).value());
+  const uint64_t start = rng() % 10000, step = 64 * 1024 + rng() % 100000;
+  internal::PageWriter hinted(&a, start, 128 * 1024), plain(&b, start, 128 * 1024);
+  hinted.set_writeback_bytes(step);
+  std::string chunk;
+  uint64_t covered = start;
+  for (int i = 0; i < 2000; ++i) {
+    chunk.assign(rng() % 3 == 0 ? rng() % 300000 : rng() % 2000, static_cast<char>('a' + i % 26));
+    const auto* p = reinterpret_cast<const uint8_t*>(chunk.data());
+    ASSERT_TRUE(hinted.Write(p, chunk.size()).ok());
+    ASSERT_TRUE(plain.Write(p, chunk.size()).ok());
+    if (rng() % 10 == 0) {
+      ASSERT_TRUE(hinted.Flush().ok());
+      ASSERT_TRUE(plain.Flush().ok());
+    }
+    for (; !a.hints.empty(); a.hints.erase(a.hints.begin())) {
+      const auto [off, len] = a.hints.front();
+      ASSERT_EQ(off, covered) << "seed " << seed;
+      ASSERT_GE(len, step) << "seed " << seed;
+      covered += len;
+      ASSERT_LE(covered, hinted.flushed_offset()) << "seed " << seed;
+      ASSERT_TRUE(std::any_of(writes[0].begin(), writes[0].end(),
+                              [&](const WriteOp& w) { return w.first + w.second == covered; }))
+          << "a hint ends where a write ended; seed " << seed;
+    }
+    ASSERT_LT(hinted.flushed_offset() - covered, step) << "seed " << seed;
+  }
+  EXPECT_GT(covered, start + 10 * step) << "the workload gave hints; seed " << seed;
+  EXPECT_EQ(writes[0], writes[1]) << "seed " << seed;
+  EXPECT_TRUE(b.hints.empty()) << "writeback_bytes 0 gives no hint";
 }
 
 }  // namespace

@@ -50,6 +50,7 @@ struct BenchFlags {
 bool g_no_fsync = false;      // --no-fsync: measure CPU, not the disk
 bool g_prezero = false;       // --prezero: Options::prezero_segments
 bool g_direct_io = false;     // --direct-io: Options::direct_io
+uint64_t g_writeback = 0;     // --writeback-bytes: Options::writeback_bytes
 bool g_raw_new_file = false;  // --raw-new-file: raw mode writes into a new file, not a preallocated one
 
 wal::Options BenchOptions() {
@@ -57,6 +58,7 @@ wal::Options BenchOptions() {
   o.unsafe_no_fsync = g_no_fsync;
   o.prezero_segments = g_prezero;
   o.direct_io = g_direct_io;
+  o.writeback_bytes = g_writeback;
   return o;
 }
 
@@ -790,6 +792,8 @@ Command AddBenchCommand(CLI::App& parent) {
                 "Options::prezero_segments: zero and sync each prepared segment in the background");
   app->add_flag("--direct-io", g_direct_io,
                 "Options::direct_io: write the tail with O_DIRECT (RWF_DSYNC writes where they suffice)");
+  app->add_option("--writeback-bytes", g_writeback,
+                  "Options::writeback_bytes: start writeback every N bytes written (0: the kernel decides)");
   app->add_flag("--no-fsync", g_no_fsync, "skip fdatasync (Options::unsafe_no_fsync): CPU cost only");
   return {app, [f] { return RunBench(*f); }};
 }

@@ -93,6 +93,12 @@ class File {
   // page past the new end raises SIGBUS. The default, for file systems that
   // cannot map, fails with kFailedPrecondition: callers then use ReadAt.
   virtual Result<std::shared_ptr<const FileMapping>> Map();
+  // A hint: starts writing the bytes [offset, offset + length) back to the
+  // device without waiting (POSIX: sync_file_range SYNC_FILE_RANGE_WRITE),
+  // so a later Sync finds less to write. Makes nothing durable and promises
+  // nothing: a Sync is still needed, and failures are left for it to report.
+  // The default does nothing.
+  virtual void StartWriteback(uint64_t offset, uint64_t length);
 };
 
 struct FileInfo {
@@ -156,6 +162,7 @@ class FileWrapper : public File {
   Status Lock() override { return target_->Lock(); }
   Status Close() override { return target_->Close(); }
   Result<std::shared_ptr<const FileMapping>> Map() override { return target_->Map(); }
+  void StartWriteback(uint64_t offset, uint64_t length) override { target_->StartWriteback(offset, length); }
 
  private:
   std::unique_ptr<File> target_;

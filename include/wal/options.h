@@ -87,6 +87,15 @@ struct Options {
   // durable writes need no extent conversion. Relies on the disk writing a
   // 512-byte sector atomically (see doc/durability.md).
   bool direct_io = false;
+
+  // Buffered writes: each time this many more bytes have been written to
+  // the tail, ask the kernel to start writing them back (sync_file_range
+  // SYNC_FILE_RANGE_WRITE, which does not wait), so the device works while
+  // a large Save is still encoding and its fdatasync finds less to write.
+  // A hint only: durability still comes from the fdatasync, failures are
+  // reported by it, and the bytes on disk are the same. 0: leave writeback
+  // to the kernel, as etcd does. Not used with direct_io.
+  uint64_t writeback_bytes = 1 << 20;
 };
 
 }  // namespace wal
