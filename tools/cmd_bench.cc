@@ -47,10 +47,10 @@ struct BenchFlags {
   std::string read_path = "both";  // --mode read: both (all three) | readall | arena | mapped
 };
 
-bool g_no_fsync = false;      // --no-fsync: measure CPU, not the disk
-bool g_prezero = false;       // --prezero: Options::prezero_segments
-bool g_direct_io = false;     // --direct-io: Options::direct_io
-uint64_t g_writeback = 0;     // --writeback-bytes: Options::writeback_bytes
+bool g_no_fsync = false;                                // --no-fsync: measure CPU, not the disk
+bool g_prezero = false;                                 // --prezero: Options::prezero_segments
+bool g_direct_io = false;                               // --direct-io: Options::direct_io
+uint64_t g_writeback = wal::Options{}.writeback_bytes;  // --writeback-bytes (default: the library's)
 bool g_raw_new_file = false;  // --raw-new-file: raw mode writes into a new file, not a preallocated one
 
 wal::Options BenchOptions() {
@@ -793,7 +793,8 @@ Command AddBenchCommand(CLI::App& parent) {
   app->add_flag("--direct-io", g_direct_io,
                 "Options::direct_io: write the tail with O_DIRECT (RWF_DSYNC writes where they suffice)");
   app->add_option("--writeback-bytes", g_writeback,
-                  "Options::writeback_bytes: start writeback every N bytes written (0: the kernel decides)");
+                  "Options::writeback_bytes: start writeback every N bytes written (0: the kernel decides; "
+                  "default 1 MiB)");
   app->add_flag("--no-fsync", g_no_fsync, "skip fdatasync (Options::unsafe_no_fsync): CPU cost only");
   return {app, [f] { return RunBench(*f); }};
 }
