@@ -113,6 +113,10 @@ void DumpDirectory(wal::MemFileSystem& fs, const walfuzz::DirInput& in) {
     }
     std::fprintf(stderr, "\n");
   }
+  // Directories too: one named like a segment is listed as a segment.
+  for (const auto& e : in.entries) {
+    if (e.is_dir) std::fprintf(stderr, "%s/ (directory)\n", wal::internal::JoinPath(kDir, e.name).c_str());
+  }
 }
 
 }  // namespace

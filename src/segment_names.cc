@@ -66,13 +66,15 @@ std::optional<size_t> SearchIndex(const std::vector<SegmentName>& segs, uint64_t
   return std::nullopt;
 }
 
+size_t SeqRunStart(const std::vector<SegmentName>& segs, size_t at) {
+  size_t start = at;
+  // etcd compares a pair only when the earlier sequence is not 0.
+  while (start > 0 && (segs[start - 1].seq == 0 || segs[start - 1].seq == segs[start].seq - 1)) --start;
+  return start;
+}
+
 bool IsValidSeq(const std::vector<SegmentName>& segs, size_t from) {
-  uint64_t last = 0;
-  for (size_t i = from; i < segs.size(); ++i) {
-    if (last != 0 && last != segs[i].seq - 1) return false;
-    last = segs[i].seq;
-  }
-  return true;
+  return from >= segs.size() || SeqRunStart(segs, segs.size() - 1) <= from;
 }
 
 std::string ParentDir(const std::string& path) {

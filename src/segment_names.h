@@ -37,6 +37,9 @@ std::optional<size_t> SearchIndex(const std::vector<SegmentName>& segs, uint64_t
 // previous sequence is 0, so a gap right after seq 0 passes (the CRC chain
 // then catches it).
 bool IsValidSeq(const std::vector<SegmentName>& segs, size_t from);
+// The first segment of the run that IsValidSeq accepts ending at segs[at]:
+// IsValidSeq(segs[0..at], from) holds exactly when from >= SeqRunStart.
+size_t SeqRunStart(const std::vector<SegmentName>& segs, size_t at);
 
 // Public in wal/inspect.h (for tools); the same functions here.
 using ::wal::CleanPath;

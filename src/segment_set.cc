@@ -3,6 +3,8 @@
 // (segment_set.h).
 #include "src/segment_set.h"
 
+#include <algorithm>
+
 #include "src/proto.h"
 
 namespace wal::internal {
@@ -43,23 +45,45 @@ Result<SelectedSegments> SelectSegments(FileSystem* fs, const std::string& dir, 
   return SelectedSegments{std::move(segs), *i};
 }
 
+namespace {
+
+// Whether `f` starts with a crc record, the head that carries the chain. Only
+// the first record is needed: one small read, not a whole read chunk (1 MiB
+// by default) on every open.
+bool StartsWithChain(const SegmentName& seg, File* f) {
+  RecordDecoder probe({SegmentInput{seg.name, f}}, kPageBytes, TornWriteRule::kEtcd);
+  RecordView rec;
+  auto r = probe.Next(&rec);
+  return r.has_value() && *r && rec.type == kCrcType;
+}
+
+}  // namespace
+
 uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
                    File* at_file, const Options& options) {
-  {
-    // Only the first record's type is needed: one small read, not a whole
-    // read chunk (1 MiB by default) on every open.
-    constexpr size_t kProbeBytes = kPageBytes;
-    RecordDecoder probe({SegmentInput{segs[at].name, at_file}}, kProbeBytes, TornWriteRule::kEtcd);
-    RecordView rec;
-    auto r = probe.Next(&rec);
-    if (r.has_value() && *r && rec.type == kCrcType) return 0;  // a head that carries the chain
+  if (StartsWithChain(segs[at], at_file)) return 0;  // the head carries the chain
+  // A reader reaches segs[at] only through the run of continuous sequence
+  // numbers ending there, and whichever segment it starts at, it passed the
+  // nearest crc head before segs[at] (or started after it, and then its own
+  // start chained from that head): the chain comes from that head, never
+  // from the segments before it (a gap there must not change the answer).
+  const size_t start = SeqRunStart(segs, at);
+  std::vector<std::unique_ptr<File>> files;  // segs[from..at-1], last first
+  size_t from = at;
+  OpenOptions ro;
+  while (from > start) {
+    --from;
+    auto f = fs->Open(JoinPath(dir, segs[from].name), ro);
+    if (!f.has_value()) return 0;
+    const bool head = StartsWithChain(segs[from], f->get());
+    files.push_back(std::move(f).value());
+    if (head) break;
   }
-  std::vector<SegmentName> upto(segs.begin(), segs.begin() + static_cast<std::ptrdiff_t>(at) + 1);
-  if (at == 0 || !IsValidSeq(upto, 0)) return 0;
-  upto.pop_back();
-  auto files = OpenSegmentsReadOnly(fs, dir, upto, 0);
-  if (!files.has_value()) return 0;
-  RecordDecoder d(InputsOf(upto, 0, *files), options.read_chunk_bytes, TornWriteRule::kEtcd);
+  if (files.empty()) return 0;
+  std::reverse(files.begin(), files.end());
+  const std::vector<SegmentName> run(segs.begin() + static_cast<std::ptrdiff_t>(from),
+                                     segs.begin() + static_cast<std::ptrdiff_t>(at));
+  RecordDecoder d(InputsOf(run, 0, files), options.read_chunk_bytes, TornWriteRule::kEtcd);
   RecordView rec;
   while (true) {
     auto r = d.Next(&rec);

@@ -36,8 +36,11 @@ Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, 
 // carries the chain: then 0, and the record is adopted (etcd's rule). A
 // segment whose head was lost (etcd's Repair cut it to nothing and etcd then
 // appended) starts with some other record, chained from the segments before
-// it: then their chain, when they are all present (etcd's isValidSeq) and
-// read cleanly, else 0. Every reader of the log (ReadAll, Verify, LogReader)
+// it: then the chain at its start as decoded from the nearest earlier
+// segment with a crc head, when the segments from there on are present, in
+// sequence (etcd's isValidSeq) and read cleanly, else 0. Segments before
+// that head (a sequence gap among them) do not change it: every reader that
+// reaches segs[at] went through that head. Every reader of the log (ReadAll, Verify, LogReader)
 // and Repair start from this one value, so their verdicts on the same bytes
 // agree whatever segment the snapshot selects. (etcd starts at 0, so it
 // cannot read a headless first selected segment that it wrote itself.)

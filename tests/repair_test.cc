@@ -10,6 +10,7 @@
 #include "src/segment_names.h"
 #include "tests/test_util.h"
 #include "tests/wal_test_helpers.h"
+#include "wal/inspect.h"
 #include "wal/wal.h"
 
 namespace wal {
@@ -321,6 +322,64 @@ TEST(RepairTest, AcknowledgedRecordsAfterABitFlipAreNotCutOff) {
     WAL_ASSERT_OK(r);
     EXPECT_FALSE(*r) << "entry 3 was acknowledged; Repair must not cut it off";
     EXPECT_TRUE(testutil::ReadFile(last) == corrupted);
+  }
+}
+
+// A last segment without a crc head (etcd appends that way after its Repair
+// cut a torn head) chains from the nearest earlier segment with one. A gap in
+// the sequence numbers before that head must not change the chain Repair
+// checks with: the reader starting at the head reads the last segment's
+// records as intact, so Repair must see them so too. With a chain of 0 it
+// took a complete record for a torn one and cut it: an acknowledged entry
+// lost (found by directory_fuzzer, through a directory named like a segment).
+TEST(RepairTest, HeadlessLastSegmentAfterASequenceGapIsNotCut) {
+  for (TornWriteRule rule : {TornWriteRule::kEtcd, TornWriteRule::kZeroTail}) {
+    for (bool unknown_type : {false, true}) {
+      SCOPED_TRACE(testing::Message()
+                   << "rule " << static_cast<int>(rule) << " unknown type " << unknown_type);
+      TempDir tmp;
+      const std::string dir = tmp.path() + "/wal";
+      ASSERT_TRUE(CreateDirAll(FileSystem::Default(), dir, 0700).ok());
+      testutil::SegmentBuilder s0;
+      s0.Head("m").Ent(Ent(1, 1));
+      testutil::SegmentBuilder s1(s0.crc());
+      s1.Crc().Metadata("m").Ent(Ent(2, 1));
+      // Sequence 1 -> 3: readers from segment 0 or 1 stop at the gap.
+      testutil::SegmentBuilder s3(s1.crc());
+      s3.Crc().Metadata("m").Snap(Snapshot{3, 1});
+      testutil::SegmentBuilder s4(s3.crc());  // headless
+      if (unknown_type) {
+        s4.Record(41, true, "xx");
+      } else {
+        s4.Ent(Ent(4, 1, "acked"));
+      }
+      s0.WriteTo(SegPath(dir, 0, 0));
+      s1.WriteTo(SegPath(dir, 1, 2));
+      s3.WriteTo(SegPath(dir, 3, 3));
+      s4.WriteTo(SegPath(dir, 4, 4));
+      const std::string last = SegPath(dir, 4, 4);
+      const Options o = testutil::WithRule(SmallOptions(kSeg), rule);
+      const Snapshot snap{3, 1};
+      auto check_read = [&] {
+        auto r = testutil::ReadOnlyReadAll(dir, snap, o);
+        if (unknown_type) {
+          WAL_EXPECT_CODE(r, StatusCode::kCorruption);
+        } else {
+          WAL_ASSERT_OK(r);
+          EXPECT_EQ(testutil::Indexes(r->entries), std::vector<uint64_t>{4});
+        }
+      };
+      check_read();
+      auto plan = PlanRepair(dir, o);
+      WAL_ASSERT_OK(plan);
+      EXPECT_EQ(plan->action, RepairPlan::Action::kNothing) << plan->problem.ToString();
+      auto r = Repair(dir, o);
+      WAL_ASSERT_OK(r);
+      EXPECT_TRUE(*r);  // nothing torn (etcd's Repair does not judge record types either)
+      EXPECT_TRUE(testutil::ReadFile(last) == s4.bytes()) << "Repair must not cut a complete record";
+      EXPECT_FALSE(testutil::PathExistsPosix(last + ".broken"));
+      check_read();
+    }
   }
 }
 

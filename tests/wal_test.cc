@@ -538,6 +538,14 @@ TEST(WalTest, IsValidSeq) {
   EXPECT_FALSE(internal::IsValidSeq(segs({1, 3}), 0));
   EXPECT_TRUE(internal::IsValidSeq(segs({1, 3, 4, 5}), 1));
   EXPECT_TRUE(internal::IsValidSeq(segs({5}), 0));
+  EXPECT_TRUE(internal::IsValidSeq(segs({}), 0));
+  // Where the accepted run ending at a segment starts.
+  EXPECT_EQ(internal::SeqRunStart(segs({0, 1, 2, 3}), 3), 0u);
+  EXPECT_EQ(internal::SeqRunStart(segs({0, 1, 9, 10}), 3), 2u);
+  EXPECT_EQ(internal::SeqRunStart(segs({0, 1, 9, 10}), 1), 0u);
+  EXPECT_EQ(internal::SeqRunStart(segs({0, 9, 10}), 2), 0u);  // the quirk
+  EXPECT_EQ(internal::SeqRunStart(segs({4, 6}), 1), 1u);
+  EXPECT_EQ(internal::SeqRunStart(segs({7}), 0), 0u);
 }
 
 // TestRecoverAfterCut: 10 segments with a snapshot and an entry each; with
