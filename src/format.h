@@ -24,6 +24,9 @@ inline constexpr size_t kPageBytes = 8 * kSectorBytes;
 inline constexpr size_t kFrameHeaderBytes = 8;
 inline constexpr size_t kFrameAlignBytes = 8;
 
+// `n` rounded up to a multiple of `unit` (> 0).
+inline constexpr uint64_t RoundUpTo(uint64_t n, uint64_t unit) { return (n + unit - 1) / unit * unit; }
+
 static_assert(kSectorBytes % kFrameAlignBytes == 0, "a length word must never straddle a sector");
 static_assert(kPageBytes % kSectorBytes == 0, "a page is whole sectors");
 

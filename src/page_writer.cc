@@ -13,8 +13,6 @@ namespace {
 constexpr size_t kAlign = kDirectIoAlignment;
 static_assert(kAlign == kPageBytes, "direct blocks are the page writer's pages");
 
-uint64_t RoundUp(uint64_t n) { return (n + kAlign - 1) / kAlign * kAlign; }
-
 }  // namespace
 
 PageWriter::PageWriter(File* file, uint64_t offset, size_t watermark_bytes)
@@ -131,7 +129,7 @@ Status PageWriter::FlushImpl(bool durable) {
     return Status::Ok();
   }
   const size_t end = lead_ + buffered_;
-  const size_t padded = static_cast<size_t>(RoundUp(end));
+  const size_t padded = static_cast<size_t>(RoundUpTo(end, kAlign));
   std::memset(buf_ + end, 0, padded - end);
   WAL_RETURN_IF_ERROR(WriteOut(flushed_ - lead_, buf_, padded, durable));
   flushed_ += buffered_;

@@ -19,8 +19,6 @@ constexpr size_t kMaxBlockBytes = size_t{64} << 20;
 using internal::kPageBytes;  // the arena allocates whole pages
 constexpr size_t kHugePageBytes = size_t{2} << 20;
 
-size_t RoundUp(size_t n, size_t unit) { return (n + unit - 1) / unit * unit; }
-
 Status MapFailed(const char* what, size_t bytes) {
   return Status(StatusCode::kIoError, std::string("wal: ReadAllArena could not map ") + what + " of " +
                                           std::to_string(bytes) + " bytes: " + std::strerror(errno));
@@ -110,7 +108,8 @@ uint64_t ReadAllArenaResult::memory_bytes() const {
 namespace internal {
 
 void AdviseHugePages(void* p, size_t bytes) {
-  const uintptr_t begin = RoundUp(reinterpret_cast<uintptr_t>(p), kHugePageBytes);
+  const uintptr_t begin =
+      static_cast<uintptr_t>(internal::RoundUpTo(reinterpret_cast<uintptr_t>(p), kHugePageBytes));
   const uintptr_t end = (reinterpret_cast<uintptr_t>(p) + bytes) / kHugePageBytes * kHugePageBytes;
   if (end > begin) ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_HUGEPAGE);
 }
@@ -138,7 +137,7 @@ size_t NextCapacity(size_t n, uint64_t consumed, uint64_t total) {
 Status ArenaSink::GrowViews(uint64_t consumed, uint64_t total) {
   ReadAllArenaResult& r = *out_;
   const size_t cap = NextCapacity(r.capacity_, consumed, total);
-  const size_t bytes = RoundUp(cap * sizeof(EntryView), kPageBytes);
+  const size_t bytes = static_cast<size_t>(internal::RoundUpTo(cap * sizeof(EntryView), kPageBytes));
   void* p;
   if (r.views_ == nullptr) {
     p = MapAnonymous(bytes, /*huge=*/true);
@@ -163,7 +162,7 @@ Result<char*> ArenaSink::Store(size_t n, uint64_t consumed, uint64_t total) {
     // small logs get small blocks.
     uint64_t left = total > consumed ? total - consumed : 0;
     size_t want = static_cast<size_t>(std::min<uint64_t>(left + n, kMaxBlockBytes));
-    want = RoundUp(std::max(want, n), kPageBytes);
+    want = static_cast<size_t>(internal::RoundUpTo(std::max(want, n), kPageBytes));
     void* p = MapAnonymous(want, /*huge=*/false);
     if (p == nullptr) return MapFailed("a data block", want);
     blocks.push_back({static_cast<char*>(p), want, 0});

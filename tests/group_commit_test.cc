@@ -164,7 +164,9 @@ struct SyncGate {
   }
 };
 
-Entry Ent(uint64_t index) { return Entry{1, index, EntryType::kNormal, std::string(100, char('a' + index))}; }
+Entry Ent100(uint64_t index) {
+  return Entry{1, index, EntryType::kNormal, std::string(100, char('a' + index))};
+}
 
 // While a cut is in its first fdatasync, another thread's SaveAsync appends
 // and returns (the cut no longer holds the WAL lock across its syncs), a
@@ -180,7 +182,7 @@ TEST(GroupCommit, CutDoesNotBlockAppendsDuringItsSyncs) {
   SyncGate gate;
   auto w = WAL::Create("/w", "m", options(&fs));
   ASSERT_TRUE(w.has_value());
-  ASSERT_TRUE((*w)->Save(HardState{1, 1, 1}, std::vector<Entry>{Ent(1)}).ok());
+  ASSERT_TRUE((*w)->Save(HardState{1, 1, 1}, std::vector<Entry>{Ent100(1)}).ok());
   fs.SetOpHook([&](const OpInfo& op) { return gate.Hook(op); });
   {
     std::lock_guard<std::mutex> lk(gate.mu);
@@ -189,11 +191,11 @@ TEST(GroupCommit, CutDoesNotBlockAppendsDuringItsSyncs) {
   auto cut = std::async(std::launch::async, [&] { return (*w)->Cut(); });
   ASSERT_TRUE(gate.WaitReached()) << "the cut never synced";
   auto append = std::async(std::launch::async, [&] {
-    return (*w)->SaveAsync(HardState{1, 1, 2}, std::vector<Entry>{Ent(2)});
+    return (*w)->SaveAsync(HardState{1, 1, 2}, std::vector<Entry>{Ent100(2)});
   });
   const bool appended = append.wait_for(std::chrono::seconds(10)) == std::future_status::ready;
   auto synced = std::async(std::launch::async, [&] {
-    return (*w)->Save(HardState{1, 1, 3}, std::vector<Entry>{Ent(3)});
+    return (*w)->Save(HardState{1, 1, 3}, std::vector<Entry>{Ent100(3)});
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(50));
   const bool synced_early = synced.wait_for(std::chrono::seconds(0)) == std::future_status::ready;
@@ -217,10 +219,10 @@ TEST(GroupCommit, CutDoesNotBlockAppendsDuringItsSyncs) {
   {
     auto r = WAL::Create("/w", "m", options(&ref));
     ASSERT_TRUE(r.has_value());
-    ASSERT_TRUE((*r)->Save(HardState{1, 1, 1}, std::vector<Entry>{Ent(1)}).ok());
+    ASSERT_TRUE((*r)->Save(HardState{1, 1, 1}, std::vector<Entry>{Ent100(1)}).ok());
     ASSERT_TRUE((*r)->Cut().ok());
-    ASSERT_TRUE((*r)->SaveAsync(HardState{1, 1, 2}, std::vector<Entry>{Ent(2)}).has_value());
-    ASSERT_TRUE((*r)->Save(HardState{1, 1, 3}, std::vector<Entry>{Ent(3)}).ok());
+    ASSERT_TRUE((*r)->SaveAsync(HardState{1, 1, 2}, std::vector<Entry>{Ent100(2)}).has_value());
+    ASSERT_TRUE((*r)->Save(HardState{1, 1, 3}, std::vector<Entry>{Ent100(3)}).ok());
     ref.SimulateCrash(CrashPolicy{CrashMode::kDropUnsynced});
   }
   std::vector<std::string> files = fs.ListAllFiles();

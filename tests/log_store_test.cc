@@ -31,9 +31,9 @@ using testutil::Ents;
 using testutil::Indexes;
 using testutil::Range;
 
-constexpr char kDir[] = "/wal";
+constexpr char kStoreDir[] = "/wal";
 
-Options MemOptions(FileSystem* fs, uint64_t segment_bytes = 64 * 1024) {
+Options StoreOptions(FileSystem* fs, uint64_t segment_bytes = 64 * 1024) {
   Options o;
   o.file_system = fs;
   o.segment_size_bytes = segment_bytes;
@@ -41,7 +41,7 @@ Options MemOptions(FileSystem* fs, uint64_t segment_bytes = 64 * 1024) {
   return o;
 }
 
-std::unique_ptr<WAL> MustCreate(const Options& o, const std::string& dir = kDir) {
+std::unique_ptr<WAL> MustCreate(const Options& o, const std::string& dir = kStoreDir) {
   auto w = WAL::Create(dir, "meta", o);
   EXPECT_TRUE(testutil::IsOk(w));
   return w.has_value() ? std::move(w).value() : nullptr;
@@ -54,7 +54,7 @@ struct Reads {
   uint64_t last_index = 0;  // after Open + ReadAll
 };
 
-Reads ReadEverywhere(const Options& o, const Snapshot& snap, const std::string& dir = kDir) {
+Reads ReadEverywhere(const Options& o, const Snapshot& snap, const std::string& dir = kStoreDir) {
   Reads r;
   {
     auto w = WAL::Open(dir, snap, o);
@@ -114,14 +114,14 @@ class OverwriteBelowSnapshot : public ::testing::TestWithParam<bool> {};
 
 TEST_P(OverwriteBelowSnapshot, DropsTheStaleTail) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs, GetParam() ? 2048 : 64 * 1024);  // small: cuts everywhere
+  const Options o = StoreOptions(&fs, GetParam() ? 2048 : 64 * 1024);  // small: cuts everywhere
   WriteOverwriteBelowSnapshot(o, GetParam());
   Reads r = ReadEverywhere(o, Snapshot{93, 2});
   ExpectAllReaders(r, {});
   EXPECT_EQ(r.last_index, 93u);
 
   // The seed's OpenAtIndex: from 91 on, the log is 91..93 of term 2.
-  auto w = WAL::OpenAtIndex(kDir, 91, o);
+  auto w = WAL::OpenAtIndex(kStoreDir, 91, o);
   WAL_ASSERT_OK(w);
   auto all = (*w)->ReadAll();
   WAL_ASSERT_OK(all);
@@ -129,17 +129,17 @@ TEST_P(OverwriteBelowSnapshot, DropsTheStaleTail) {
   EXPECT_EQ((*w)->last_index(), 93u);
   w->reset();
   // From 95 on there is nothing: the log ends at 93.
-  w = WAL::OpenAtIndex(kDir, 95, o);
+  w = WAL::OpenAtIndex(kStoreDir, 95, o);
   WAL_ASSERT_OK(w);
   WAL_EXPECT_CODE((*w)->ReadAll(), StatusCode::kIndexNotFound);
 }
 
 TEST_P(OverwriteBelowSnapshot, AppendsAfterTheSnapshotReadBackExactly) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs, GetParam() ? 2048 : 64 * 1024);
+  const Options o = StoreOptions(&fs, GetParam() ? 2048 : 64 * 1024);
   WriteOverwriteBelowSnapshot(o, GetParam());
   {
-    auto w = WAL::Open(kDir, Snapshot{93, 2}, o);
+    auto w = WAL::Open(kStoreDir, Snapshot{93, 2}, o);
     WAL_ASSERT_OK(w);
     WAL_ASSERT_OK((*w)->ReadAll());
     WAL_ASSERT_OK((*w)->Save(HardState{2, 2, 93}, Ents(94, 120, 2)));
@@ -168,7 +168,7 @@ void WriteStaleTailOfHigherTerm(const Options& o) {
 
 TEST(OverwriteBelowSnapshotAlone, DropsAStaleTailOfHigherTerm) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   WriteStaleTailOfHigherTerm(o);
   ExpectAllReaders(ReadEverywhere(o, Snapshot{93, 2}), {});
 }
@@ -185,7 +185,7 @@ TEST(InstalledSnapshot, DivergentTailIsNotReturned) {
   for (bool cut : {false, true}) {
     SCOPED_TRACE(cut ? "cut before the snapshot" : "one segment");
     MemFileSystem fs;
-    const Options o = MemOptions(&fs);
+    const Options o = StoreOptions(&fs);
     {
       auto w = MustCreate(o);
       ASSERT_NE(w, nullptr);
@@ -203,7 +203,7 @@ TEST(InstalledSnapshot, DivergentTailIsNotReturned) {
 
     // Appends after the install read back exactly.
     {
-      auto w = WAL::Open(kDir, Snapshot{25, 5}, o);
+      auto w = WAL::Open(kStoreDir, Snapshot{25, 5}, o);
       WAL_ASSERT_OK(w);
       WAL_ASSERT_OK((*w)->ReadAll());
       WAL_ASSERT_OK((*w)->Save(HardState{5, 0, 27}, Ents(26, 28, 5)));
@@ -217,7 +217,7 @@ TEST(InstalledSnapshot, DivergentTailIsNotReturned) {
 // before the snapshot record and may have been acknowledged to the leader.
 TEST(InstalledSnapshot, LocalSnapshotKeepsTheEntriesAboveIt) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   {
     auto w = MustCreate(o);
     ASSERT_NE(w, nullptr);
@@ -239,7 +239,7 @@ TEST(InstalledSnapshot, LocalSnapshotKeepsTheEntriesAboveIt) {
 // doc/compatibility.md.)
 TEST(InstalledSnapshot, PastTheEndOfTheLogACutKeepsItReadable) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   {
     auto w = MustCreate(o);
     ASSERT_NE(w, nullptr);
@@ -248,7 +248,7 @@ TEST(InstalledSnapshot, PastTheEndOfTheLogACutKeepsItReadable) {
     WAL_ASSERT_OK(w->Close());
   }
   {
-    auto w = WAL::Open(kDir, Snapshot{15, 2}, o);
+    auto w = WAL::Open(kStoreDir, Snapshot{15, 2}, o);
     WAL_ASSERT_OK(w);
     auto all = (*w)->ReadAll();
     WAL_ASSERT_OK(all);
@@ -257,7 +257,7 @@ TEST(InstalledSnapshot, PastTheEndOfTheLogACutKeepsItReadable) {
     WAL_ASSERT_OK((*w)->Cut());
     WAL_ASSERT_OK((*w)->Close());
   }
-  auto ro = WAL::OpenForRead(kDir, Snapshot{15, 2}, o);
+  auto ro = WAL::OpenForRead(kStoreDir, Snapshot{15, 2}, o);
   WAL_ASSERT_OK(ro);
   WAL_EXPECT_OK((*ro)->ReadAll())
       << "the segment after the cut is named 0000000000000001-0000000000000010.wal";
@@ -269,7 +269,7 @@ TEST(InstalledSnapshot, PastTheEndOfTheLogACutKeepsItReadable) {
 // term is lower than the one before it.
 TEST(InstalledSnapshot, ResultIsCutAtATermDecrease) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   {
     auto w = MustCreate(o);
     ASSERT_NE(w, nullptr);
@@ -280,7 +280,7 @@ TEST(InstalledSnapshot, ResultIsCutAtATermDecrease) {
   Reads r = ReadEverywhere(o, Snapshot{});
   ExpectAllReaders(r, Ents(1, 5, 3));
   EXPECT_EQ(r.last_index, 5u);
-  auto w = WAL::OpenAtIndex(kDir, 2, o);
+  auto w = WAL::OpenAtIndex(kStoreDir, 2, o);
   WAL_ASSERT_OK(w);
   auto all = (*w)->ReadAll();
   WAL_ASSERT_OK(all);
@@ -298,7 +298,7 @@ TEST(ReadingRuleMutants, EachRuleIsNeeded) {
                         Case{internal::Mutant::kSkipTermOrderRule, "term order"}}) {
     SCOPED_TRACE(c.name);
     MemFileSystem fs;
-    const Options o = MemOptions(&fs);
+    const Options o = StoreOptions(&fs);
     if (c.mutant == internal::Mutant::kSkipOverwriteBelowSnapshot) {
       WriteStaleTailOfHigherTerm(o);
     } else {
@@ -311,7 +311,7 @@ TEST(ReadingRuleMutants, EachRuleIsNeeded) {
     const Snapshot snap =
         c.mutant == internal::Mutant::kSkipTermOrderRule ? Snapshot{25, 5} : Snapshot{93, 2};
     internal::g_mutant.store(static_cast<int>(c.mutant));
-    auto w = WAL::OpenForRead(kDir, snap, o);
+    auto w = WAL::OpenForRead(kStoreDir, snap, o);
     std::vector<Entry> got;
     if (w) {
       auto all = (*w)->ReadAll();
@@ -344,7 +344,7 @@ void WriteClosedLog(const Options& o, uint64_t to) {
 
 std::vector<std::string> SegmentNames(MemFileSystem& fs) {
   std::vector<std::string> names;
-  auto l = fs.ListDir(kDir);
+  auto l = fs.ListDir(kStoreDir);
   if (!l) return names;
   for (auto& n : *l)
     if (n.size() > 4 && n.compare(n.size() - 4, 4, ".wal") == 0) names.push_back(n);
@@ -354,7 +354,7 @@ std::vector<std::string> SegmentNames(MemFileSystem& fs) {
 
 TEST(Purge, RemovesExactlyTheReleasedSegmentsAndTheLogOpensAtTheSnapshot) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   auto w = MustCreate(o);
   ASSERT_NE(w, nullptr);
   const Snapshot snap = WriteSegments(w.get(), 60);  // segments 0..6
@@ -363,12 +363,12 @@ TEST(Purge, RemovesExactlyTheReleasedSegmentsAndTheLogOpensAtTheSnapshot) {
   ASSERT_EQ(before.size(), 7u);
 
   // Everything is still locked by the WAL: nothing goes.
-  auto none = Purge(kDir, 0, o);
+  auto none = Purge(kStoreDir, 0, o);
   WAL_ASSERT_OK(none);
   EXPECT_TRUE(none->empty());
 
   WAL_ASSERT_OK(w->ReleaseLockTo(snap.index));
-  auto removed = Purge(kDir, 0, o);
+  auto removed = Purge(kStoreDir, 0, o);
   WAL_ASSERT_OK(removed);
   // ReleaseLockTo(55) keeps the segment before the first starting at >= 55
   // (5-..51.wal holds 51..60): segments 0..4 go, oldest first.
@@ -383,7 +383,7 @@ TEST(Purge, RemovesExactlyTheReleasedSegmentsAndTheLogOpensAtTheSnapshot) {
 
 TEST(Purge, KeepsMaxSegmentsAndStopsAtTheFirstLockedOne) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   WriteClosedLog(o, 40);
   const auto before = SegmentNames(fs);
   ASSERT_EQ(before.size(), 5u);
@@ -391,22 +391,22 @@ TEST(Purge, KeepsMaxSegmentsAndStopsAtTheFirstLockedOne) {
   // an OFD lock of another open file either way).
   OpenOptions wr;
   wr.write = true;
-  auto holder = fs.Open(std::string(kDir) + "/" + before[2], wr);
+  auto holder = fs.Open(std::string(kStoreDir) + "/" + before[2], wr);
   WAL_ASSERT_OK(holder);
   WAL_ASSERT_OK((*holder)->TryLock());
-  auto plan = PlanPurge(kDir, 1, o);  // the dry run names what the purge then removes
+  auto plan = PlanPurge(kStoreDir, 1, o);  // the dry run names what the purge then removes
   WAL_ASSERT_OK(plan);
   EXPECT_EQ(SegmentNames(fs), before);
-  auto removed = Purge(kDir, 1, o);
+  auto removed = Purge(kStoreDir, 1, o);
   WAL_ASSERT_OK(removed);
   EXPECT_EQ(*removed, std::vector<std::string>(before.begin(), before.begin() + 2));
   EXPECT_EQ(*removed, *plan);
   WAL_ASSERT_OK((*holder)->Close());
   // max_segments larger than what is there: nothing to do.
-  auto nothing = Purge(kDir, 10, o);
+  auto nothing = Purge(kStoreDir, 10, o);
   WAL_ASSERT_OK(nothing);
   EXPECT_TRUE(nothing->empty());
-  removed = Purge(kDir, 2, o);
+  removed = Purge(kStoreDir, 2, o);
   WAL_ASSERT_OK(removed);
   EXPECT_EQ(*removed, std::vector<std::string>(before.begin() + 2, before.begin() + 3));
   EXPECT_EQ(SegmentNames(fs), std::vector<std::string>(before.begin() + 3, before.end()));
@@ -414,7 +414,7 @@ TEST(Purge, KeepsMaxSegmentsAndStopsAtTheFirstLockedOne) {
 
 TEST(Purge, EmptyAndMissingDirectories) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   WAL_ASSERT_OK(fs.CreateDir("/empty", 0700));
   auto r = Purge("/empty", 0, o);
   WAL_ASSERT_OK(r);
@@ -426,10 +426,10 @@ TEST(Purge, EmptyAndMissingDirectories) {
 // brings none of them back.
 TEST(Purge, RemovalsSurviveAPowerLoss) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   WriteClosedLog(o, 30);
   const auto before = SegmentNames(fs);
-  auto removed = Purge(kDir, 2, o);
+  auto removed = Purge(kStoreDir, 2, o);
   WAL_ASSERT_OK(removed);
   ASSERT_EQ(removed->size(), before.size() - 2);
   fs.SimulateCrash(CrashPolicy{CrashMode::kDropUnsynced, 1});
@@ -438,11 +438,11 @@ TEST(Purge, RemovalsSurviveAPowerLoss) {
 
 TEST(Purge, MutantWithoutDirectorySyncIsCaught) {
   MemFileSystem fs;
-  const Options o = MemOptions(&fs);
+  const Options o = StoreOptions(&fs);
   WriteClosedLog(o, 30);
   const auto before = SegmentNames(fs);
   internal::g_mutant.store(static_cast<int>(internal::Mutant::kSkipPurgeDirSync));
-  auto removed = Purge(kDir, 2, o);
+  auto removed = Purge(kStoreDir, 2, o);
   internal::g_mutant.store(0);
   WAL_ASSERT_OK(removed);
   fs.SimulateCrash(CrashPolicy{CrashMode::kDropUnsynced, 1});
@@ -516,7 +516,7 @@ std::vector<std::pair<uint64_t, StatusCode>> AllOk(uint64_t n) {
 // repeated 10).
 TEST(Tickets, EveryTicketIsReportedOnceInOrder) {
   MemFileSystem fs;
-  auto w = MustCreate(MemOptions(&fs));
+  auto w = MustCreate(StoreOptions(&fs));
   ASSERT_NE(w, nullptr);
   TicketLog log;
   w->SetTicketCallback([&](uint64_t t, const Status& s) { log.Add(t, s); });
@@ -536,7 +536,7 @@ TEST(Tickets, EveryTicketIsReportedOnceInOrder) {
 
 TEST(Tickets, AcrossCutsWithSaveAndSyncInBetween) {
   MemFileSystem fs;
-  auto w = MustCreate(MemOptions(&fs, 512));  // a cut every few saves
+  auto w = MustCreate(StoreOptions(&fs, 512));  // a cut every few saves
   ASSERT_NE(w, nullptr);
   TicketLog log;
   w->SetTicketCallback([&](uint64_t t, const Status& s) { log.Add(t, s); });
@@ -571,7 +571,7 @@ TEST(Tickets, AcrossCutsWithSaveAndSyncInBetween) {
 
 TEST(Tickets, WaitDurableChecksTheTicket) {
   MemFileSystem fs;
-  auto w = MustCreate(MemOptions(&fs));
+  auto w = MustCreate(StoreOptions(&fs));
   ASSERT_NE(w, nullptr);
   auto t = w->SaveAsync(HardState{1, 1, 0}, Ents(1, 2, 1));
   WAL_ASSERT_OK(t);
@@ -585,7 +585,7 @@ TEST(Tickets, WaitDurableChecksTheTicket) {
 // error, in order, exactly once; none is reported durable.
 TEST(Tickets, OutstandingTicketsFailAfterASyncError) {
   MemFileSystem fs;
-  auto w = MustCreate(MemOptions(&fs));
+  auto w = MustCreate(StoreOptions(&fs));
   ASSERT_NE(w, nullptr);
   TicketLog log;
   w->SetTicketCallback([&](uint64_t t, const Status& s) { log.Add(t, s); });
@@ -633,7 +633,7 @@ TEST(EntryViews, SaveWritesTheSameBytesAsEntries) {
   for (size_t i = 0; i < ents.size(); ++i)
     views.push_back(EntryView{ents[i].term, ents[i].index, ents[i].type, owned[i]});
   {
-    auto w = MustCreate(MemOptions(&a, 1024));
+    auto w = MustCreate(StoreOptions(&a, 1024));
     ASSERT_NE(w, nullptr);
     WAL_ASSERT_OK(w->Save(HardState{3, 1, 10}, ents));
     auto t = w->SaveAsync(HardState{3, 1, 20}, Ents(51, 60, 3));
@@ -641,7 +641,7 @@ TEST(EntryViews, SaveWritesTheSameBytesAsEntries) {
     WAL_ASSERT_OK(w->Close());
   }
   {
-    auto w = MustCreate(MemOptions(&b, 1024));
+    auto w = MustCreate(StoreOptions(&b, 1024));
     ASSERT_NE(w, nullptr);
     WAL_ASSERT_OK(w->Save(HardState{3, 1, 10}, views));
     const auto more = Ents(51, 60, 3);

@@ -22,7 +22,7 @@ using testutil::SmallOptions;
 using testutil::TempDir;
 using testutil::WalNames;
 
-constexpr uint64_t kSeg = 64 * 1024;
+constexpr uint64_t kRepairSeg = 64 * 1024;
 
 // makeEnts: n batches of one entry each, indexes 1..n.
 std::vector<std::vector<Entry>> MakeEnts(uint64_t n) {
@@ -44,7 +44,7 @@ using CorruptFunc = std::function<void(const std::string& path, uint64_t offset)
 void TestRepair(const std::vector<std::vector<Entry>>& batches, const CorruptFunc& corrupt, size_t expected) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/wal";
-  const Options o = SmallOptions(kSeg);
+  const Options o = SmallOptions(kRepairSeg);
   {
     auto w = WAL::Create(dir, std::string_view(), o);
     WAL_ASSERT_OK(w);
@@ -175,14 +175,14 @@ TEST(RepairTest, CleanLogIsLeftAlone) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/wal";
   {
-    auto w = WAL::Create(dir, "m", SmallOptions(kSeg));
+    auto w = WAL::Create(dir, "m", SmallOptions(kRepairSeg));
     WAL_ASSERT_OK(w);
     WAL_ASSERT_OK((*w)->Save(HardState{1, 1, 1}, testutil::Ents(1, 5)));
     WAL_ASSERT_OK((*w)->Close());
   }
   const std::string last = LastSegment(dir);
   const std::string before = testutil::ReadFile(last);
-  auto r = Repair(dir, SmallOptions(kSeg));
+  auto r = Repair(dir, SmallOptions(kRepairSeg));
   WAL_ASSERT_OK(r);
   EXPECT_TRUE(*r);
   EXPECT_TRUE(testutil::ReadFile(last) == before);
@@ -197,7 +197,7 @@ TEST(RepairTest, CrcMismatchIsNotRepaired) {
     SCOPED_TRACE(static_cast<int>(rule));
     TempDir tmp;
     const std::string dir = tmp.path() + "/wal";
-    const Options o = testutil::WithRule(SmallOptions(kSeg), rule);
+    const Options o = testutil::WithRule(SmallOptions(kRepairSeg), rule);
     {
       auto w = WAL::Create(dir, "m", o);
       WAL_ASSERT_OK(w);
@@ -230,12 +230,12 @@ TEST(RepairTest, CrcMismatchIsNotRepaired) {
 TEST(RepairTest, LockedWhileOpenForWriting) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/wal";
-  auto w = WAL::Create(dir, "m", SmallOptions(kSeg));
+  auto w = WAL::Create(dir, "m", SmallOptions(kRepairSeg));
   WAL_ASSERT_OK(w);
   WAL_ASSERT_OK((*w)->Save(HardState{1, 1, 1}, testutil::Ents(1, 3)));
-  WAL_EXPECT_CODE(Repair(dir, SmallOptions(kSeg)), StatusCode::kLocked);
+  WAL_EXPECT_CODE(Repair(dir, SmallOptions(kRepairSeg)), StatusCode::kLocked);
   WAL_ASSERT_OK((*w)->Close());
-  auto r = Repair(dir, SmallOptions(kSeg));
+  auto r = Repair(dir, SmallOptions(kRepairSeg));
   WAL_ASSERT_OK(r);
   EXPECT_TRUE(*r);
 }
@@ -245,7 +245,7 @@ TEST(RepairTest, LockedWhileOpenForWriting) {
 TEST(RepairTest, OnlyTheLastSegmentIsRepaired) {
   TempDir tmp;
   const std::string dir = tmp.path() + "/wal";
-  const Options o = SmallOptions(kSeg);
+  const Options o = SmallOptions(kRepairSeg);
   {
     auto w = WAL::Create(dir, "m", o);
     WAL_ASSERT_OK(w);
@@ -303,7 +303,7 @@ TEST(RepairTest, AcknowledgedRecordsAfterABitFlipAreNotCutOff) {
     SCOPED_TRACE(static_cast<int>(rule));
     TempDir tmp;
     const std::string dir = tmp.path() + "/wal";
-    const Options o = testutil::WithRule(SmallOptions(kSeg), rule);
+    const Options o = testutil::WithRule(SmallOptions(kRepairSeg), rule);
     {
       auto w = WAL::Create(dir, "m", o);
       WAL_ASSERT_OK(w);
@@ -358,7 +358,7 @@ TEST(RepairTest, HeadlessLastSegmentAfterASequenceGapIsNotCut) {
       s3.WriteTo(SegPath(dir, 3, 3));
       s4.WriteTo(SegPath(dir, 4, 4));
       const std::string last = SegPath(dir, 4, 4);
-      const Options o = testutil::WithRule(SmallOptions(kSeg), rule);
+      const Options o = testutil::WithRule(SmallOptions(kRepairSeg), rule);
       const Snapshot snap{3, 1};
       auto check_read = [&] {
         auto r = testutil::ReadOnlyReadAll(dir, snap, o);

@@ -17,7 +17,7 @@
 namespace wal {
 namespace {
 
-constexpr char kDir[] = "/data/wal";
+constexpr char kFaultDir[] = "/data/wal";
 
 std::vector<Entry> Batch(uint64_t first, int n, size_t size = 200) {
   std::vector<Entry> v;
@@ -74,7 +74,7 @@ void FailStopAfterAnyFailedOperation(bool direct) {
   uint64_t total_ops = 0;
   {
     MemFileSystem fs;
-    auto w = WAL::Create(kDir, "m", tested_options(&fs));
+    auto w = WAL::Create(kFaultDir, "m", tested_options(&fs));
     ASSERT_TRUE(w.has_value());
     uint64_t base = fs.op_count();
     for (int b = 0; b < 10; ++b)
@@ -86,7 +86,7 @@ void FailStopAfterAnyFailedOperation(bool direct) {
   for (StatusCode code : {StatusCode::kIoError, StatusCode::kNoSpace}) {
     for (uint64_t k = 0; k < total_ops; ++k) {
       MemFileSystem fs;
-      auto w = WAL::Create(kDir, "m", tested_options(&fs));
+      auto w = WAL::Create(kFaultDir, "m", tested_options(&fs));
       ASSERT_TRUE(w.has_value());
       ASSERT_EQ((*w)->stats().direct_io, direct);
       uint64_t seen = 0;
@@ -125,12 +125,12 @@ void FailStopAfterAnyFailedOperation(bool direct) {
       fs.SetOpHook(nullptr);
       // A process crash right after (the page cache survives).
       fs.SimulateCrash(CrashPolicy{CrashMode::kKeepAll});
-      auto r = Recover(kDir, MemOptions(&fs));
+      auto r = Recover(kFaultDir, MemOptions(&fs));
       ASSERT_TRUE(r.has_value()) << "k=" << k << ": " << r.error().ToString();
       ASSERT_GE(r->entries.size(), acked) << "k=" << k;
       for (size_t i = 0; i < r->entries.size(); ++i) ASSERT_EQ(r->entries[i].index, i + 1);
       // Appendable again, and the offset index reads back what was recovered.
-      auto w2 = WAL::Open(kDir, Snapshot{}, tested_options(&fs));
+      auto w2 = WAL::Open(kFaultDir, Snapshot{}, tested_options(&fs));
       ASSERT_TRUE(w2.has_value());
       ASSERT_TRUE((*w2)->ReadAll().has_value());
       ASSERT_TRUE((*w2)->Save(HardState{2, 1, 1}, Batch(r->entries.size() + 1, 1)).ok());
@@ -177,7 +177,7 @@ class FailingReads : public FileSystemWrapper {
 TEST(FaultInjection, AFailedReadUnderEntriesChangesNothing) {
   MemFileSystem mem;
   FailingReads fs(&mem);
-  auto w = WAL::Create(kDir, "m", IndexedMemOptions(&fs));
+  auto w = WAL::Create(kFaultDir, "m", IndexedMemOptions(&fs));
   ASSERT_TRUE(w.has_value());
   for (int b = 0; b < 20; ++b) ASSERT_TRUE((*w)->Save(HardState{1, 1, 0}, Batch(b * 5 + 1, 5)).ok());
   fs.fail = true;
@@ -223,15 +223,15 @@ class FlakyMaps : public FileSystemWrapper {
 TEST(FaultInjection, MappedReadCopiesWhatCannotBeMappedAndFailsAsReadAll) {
   MemFileSystem mem;
   {
-    auto w = WAL::Create(kDir, "m", MemOptions(&mem));
+    auto w = WAL::Create(kFaultDir, "m", MemOptions(&mem));
     ASSERT_TRUE(w.has_value());
     for (int b = 0; b < 20; ++b) ASSERT_TRUE((*w)->Save(HardState{1, 1, 0}, Batch(b * 5 + 1, 5, 200)).ok());
     ASSERT_TRUE((*w)->Close().ok());
   }
-  auto plain = Recover(kDir, MemOptions(&mem));
+  auto plain = Recover(kFaultDir, MemOptions(&mem));
   ASSERT_TRUE(plain.has_value());
   FlakyMaps flaky(&mem);
-  auto r = WAL::OpenForRead(kDir, Snapshot{}, MemOptions(&flaky));
+  auto r = WAL::OpenForRead(kFaultDir, Snapshot{}, MemOptions(&flaky));
   ASSERT_TRUE(r.has_value());
   auto m = (*r)->ReadAllMapped();
   ASSERT_TRUE(m.has_value()) << m.error().ToString();
@@ -242,13 +242,13 @@ TEST(FaultInjection, MappedReadCopiesWhatCannotBeMappedAndFailsAsReadAll) {
 
   FailingReads failing(&mem);
   failing.fail = true;
-  auto r2 = WAL::OpenForRead(kDir, Snapshot{}, MemOptions(&failing));
+  auto r2 = WAL::OpenForRead(kFaultDir, Snapshot{}, MemOptions(&failing));
   ASSERT_TRUE(r2.has_value());
   auto bad = (*r2)->ReadAllMapped();
   ASSERT_FALSE(bad.has_value());
   EXPECT_EQ(bad.error().code(), StatusCode::kIoError) << bad.error().ToString();
   failing.fail = false;
-  auto r3 = WAL::OpenForRead(kDir, Snapshot{}, MemOptions(&failing));
+  auto r3 = WAL::OpenForRead(kFaultDir, Snapshot{}, MemOptions(&failing));
   ASSERT_TRUE(r3.has_value());
   auto good = (*r3)->ReadAllMapped();
   ASSERT_TRUE(good.has_value()) << good.error().ToString();
@@ -260,7 +260,7 @@ TEST(FaultInjection, AsyncSaveReportsAFailedSync) {
   MemFileSystem fs;
   Options o = MemOptions(&fs);
   o.segment_size_bytes = 1 << 20;
-  auto w = WAL::Create(kDir, "m", o);
+  auto w = WAL::Create(kFaultDir, "m", o);
   ASSERT_TRUE(w.has_value());
   fs.SetOpHook([&](const OpInfo& op) {
     return op.kind == OpKind::kSync ? Status(StatusCode::kIoError, "injected fdatasync failure")
