@@ -40,10 +40,11 @@ Result<std::vector<std::unique_ptr<File>>> OpenSegmentsReadOnly(FileSystem* fs, 
 // segment with a crc head, when the segments from there on are present, in
 // sequence (etcd's isValidSeq) and read cleanly, else 0. Segments before
 // that head (a sequence gap among them) do not change it: every reader that
-// reaches segs[at] went through that head. Every reader of the log (ReadAll, Verify, LogReader)
-// and Repair start from this one value, so their verdicts on the same bytes
-// agree whatever segment the snapshot selects. (etcd starts at 0, so it
-// cannot read a headless first selected segment that it wrote itself.)
+// reaches segs[at] went through that head. Every reader of the log (ReadAll,
+// Verify, LogReader) and Repair start from this one value, so their verdicts
+// on the same bytes agree whatever segment the snapshot selects. (etcd starts
+// at 0, so it cannot read a headless first selected segment that it wrote
+// itself.)
 uint32_t ChainInto(FileSystem* fs, const std::string& dir, const std::vector<SegmentName>& segs, size_t at,
                    File* at_file, const Options& options);
 
