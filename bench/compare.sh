@@ -30,6 +30,24 @@ best() {  # best KEY CMD...
   for _ in $(seq "$ROUNDS"); do v=$("$@" | field "$key"); b=$(python3 -c "print(max($b,$v))"); done
   echo "$b"
 }
+# ab KEY "A-ARGS" "B-ARGS": our bench with two settings, interleaved per round
+# (A B, then B A, ...) so disk drift hits both alike; prints A's best, B's
+# best and the median of the per-round ratios B/A, over ROUNDS + 1 rounds.
+# The argument strings are split into words on purpose.
+ab() {
+  local key=$1 a=$2 b=$3 va vb ratios="" i
+  local ba=0 bb=0
+  for i in $(seq $((ROUNDS + 1))); do
+    if [ $((i % 2)) -eq 1 ]; then
+      va=$(ours $a | field "$key"); vb=$(ours $b | field "$key")
+    else
+      vb=$(ours $b | field "$key"); va=$(ours $a | field "$key")
+    fi
+    ba=$(python3 -c "print(max($ba,$va))"); bb=$(python3 -c "print(max($bb,$vb))")
+    ratios="$ratios $(python3 -c "print($vb/$va if $va else 0)")"
+  done
+  echo "$ba $bb $(python3 -c "import statistics,sys; print(f'{statistics.median(float(x) for x in sys.argv[1:]):.2f}')" $ratios)"
+}
 row() { python3 -c '
 import sys; name, e, o = sys.argv[1], float(sys.argv[2]), float(sys.argv[3]); extra = sys.argv[4] if len(sys.argv) > 4 else ""
 print(f"{name:<40} {e:>14,.0f} {o:>14,.0f} {o/e if e else 0:>8.2f}x  {extra}")' "$@"; }
@@ -48,9 +66,10 @@ printf '%-40s %14s %14s %9s  %s\n' "one Save of $BIG x 100 B vs raw limit" "-" "
   "raw pwrite+fdatasync: new file ${rnew%.*}/s (ours $(python3 -c "print(f'{$o/$rnew:.2f}')")x), preallocated ${rpre%.*}/s (ours $(python3 -c "print(f'{$o/$rpre:.2f}')")x); goal >=0.9x: $(goal "$o >= 0.9 * $rnew")"
 # What Options::writeback_bytes (on by default) gives that run: the same Save
 # with writeback left to the kernel, as etcd leaves it.
-o0=$(best entries_per_sec ours --mode unsynced --entries "$BIG" --size 100 --writeback-bytes 0)
-row "one Save of $BIG x 100 B: writeback vs not" "$o0" "$o" \
-  "ours with writeback_bytes 1 MiB (default) vs 0; without it $(python3 -c "print(f'{$o0/$rnew:.2f}')")x the raw limit (new file)"
+read -r o0 o1 wbr <<<"$(ab entries_per_sec "--mode unsynced --entries $BIG --size 100 --writeback-bytes 0" \
+  "--mode unsynced --entries $BIG --size 100")"
+row "one Save of $BIG x 100 B: writeback vs not" "$o0" "$o1" \
+  "ours with writeback_bytes 1 MiB (default) vs 0, best of each; interleaved median ${wbr}x; without it $(python3 -c "print(f'{$o0/$rnew:.2f}')")x the raw limit (new file)"
 e=$(best entries_per_sec etcd write "$SCRATCH/e" --entries "$BIG" --size 100 --batch 1000 --unsafe-no-fsync 1)
 o=$(best entries_per_sec ours --mode write --entries "$BIG" --size 100 --batch 1000 --no-fsync)
 row "appends, no fsync at all (CPU only)" "$e" "$o"
@@ -71,10 +90,10 @@ done
 # unwritten-extent conversion in each fdatasync. Beside the same raw loop.
 for batch in 1 10 100; do
   n=$(( batch * MATRIX_N )); [ "$batch" -eq 1 ] && n=$(( MATRIX_N * 2 ))
-  o=$(best entries_per_sec ours --mode write --entries "$n" --size 100 --batch "$batch")
-  z=$(best entries_per_sec ours --mode write --entries "$n" --size 100 --batch "$batch" --prezero)
+  read -r o z zr <<<"$(ab entries_per_sec "--mode write --entries $n --size 100 --batch $batch" \
+    "--mode write --entries $n --size 100 --batch $batch --prezero")"
   r=$(best entries_per_sec ours --mode raw --entries "$n" --size 100 --batch "$batch")
-  row "synced 100 B, every ${batch}: prezero vs not" "$o" "$z" "ours with prezero_segments vs without; raw limit ${r%.*}/s: prezero $(python3 -c "print(f'{$z/$r:.2f}')")x"
+  row "synced 100 B, every ${batch}: prezero vs not" "$o" "$z" "ours with prezero_segments vs without, best of each; interleaved median ${zr}x; raw limit ${r%.*}/s: prezero $(python3 -c "print(f'{$z/$r:.2f}')")x"
 done
 
 # ReadAll: both read the same log, written once by etcd. walctl's read mode
